@@ -1,0 +1,113 @@
+"""Settings per environment, read from the environment at app creation (never at import)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+
+
+def env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return value.strip().lower() in TRUE_WORDS
+
+
+def env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a whole number, got {value!r}") from exc
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a runnable tool."""
+
+
+class Config:
+    """Base settings. Each subclass reads the environment when instantiated."""
+
+    ENV_NAME = "base"
+    DEFAULT_SECRET_KEY: str | None = None
+    DEFAULT_DEMO_PLATFORM = False
+
+    def __init__(self, instance_path: Path) -> None:
+        self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
+        if not self.SECRET_KEY:
+            raise ConfigError("SECRET_KEY must be set (it also derives the key that encrypts private keys).")
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
+            f"sqlite:///{instance_path / 'mentorat_ia.sqlite3'}"
+        )
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        self.REDIS_URL = os.environ.get("REDIS_URL") or None
+        self.TOOL_BASE_URL = (os.environ.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/")
+        self.DEMO_PLATFORM = env_bool("DEMO_PLATFORM", self.DEFAULT_DEMO_PLATFORM)
+        # The demo platform lives on another site than the tool (127.0.0.1 vs localhost) so
+        # that the iframe is cross-site, as it is under a real Moodle.
+        self.DEMO_PLATFORM_URL = (
+            os.environ.get("DEMO_PLATFORM_URL") or self.TOOL_BASE_URL.replace("//localhost", "//127.0.0.1")
+        ).rstrip("/")
+        self.LAUNCH_SESSION_TTL = env_int("LAUNCH_SESSION_TTL", 8 * 3600)
+        self.REGISTRATION_INVITE_TTL = env_int("REGISTRATION_INVITE_TTL", 24 * 3600)
+        self.KEY_ROTATION_GRACE = env_int("KEY_ROTATION_GRACE", 7 * 24 * 3600)
+        self.JWT_LEEWAY = env_int("JWT_LEEWAY", 60)
+        self.PLATFORM_JWKS_TTL = env_int("PLATFORM_JWKS_TTL", 3600)
+        self.HTTP_TIMEOUT = env_int("HTTP_TIMEOUT", 10)
+        self.BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
+        self.BABEL_DEFAULT_LOCALE = "fr"
+        self.SUPPORTED_LOCALES = ("fr", "en")
+        self.LLM_PROVIDER = os.environ.get("LLM_PROVIDER") or "fake"
+        self.SQLALCHEMY_RECORD_QUERIES = False
+        self.validate()
+
+    def validate(self) -> None:
+        """Refuse combinations that would be unsafe in this environment."""
+
+
+class DevelopmentConfig(Config):
+    ENV_NAME = "development"
+    # Dev only: `make run` must work with no set-up. Production refuses to start without a key.
+    DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
+    DEFAULT_DEMO_PLATFORM = True
+
+
+class TestConfig(Config):
+    ENV_NAME = "test"
+    DEFAULT_SECRET_KEY = "test-secret"
+    DEFAULT_DEMO_PLATFORM = True
+
+    def __init__(self, instance_path: Path) -> None:
+        super().__init__(instance_path)
+        self.TESTING = True
+        self.TOOL_BASE_URL = "https://tool.test"
+        self.DEMO_PLATFORM_URL = "https://demo-platform.test"
+        self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or "sqlite://"
+        self.REDIS_URL = None
+
+
+class ProductionConfig(Config):
+    ENV_NAME = "production"
+
+    def validate(self) -> None:
+        if self.DEMO_PLATFORM:
+            raise ConfigError("DEMO_PLATFORM cannot be on in production: it lets anyone launch the tool.")
+        if not self.TOOL_BASE_URL.startswith("https://"):
+            raise ConfigError("TOOL_BASE_URL must be an https:// URL in production (LTI cookies need TLS).")
+
+
+CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestConfig, ProductionConfig)}
+
+
+def load_config(name: str | None, instance_path: Path) -> Config:
+    """Build the settings object named by `name` or by $LTI_TOOL_ENV (default: development)."""
+    name = name or os.environ.get("LTI_TOOL_ENV") or "development"
+    try:
+        cls = CONFIGS[name]
+    except KeyError as exc:
+        raise ConfigError(f"Unknown environment {name!r}; use one of {sorted(CONFIGS)}") from exc
+    return cls(instance_path)

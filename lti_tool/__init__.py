@@ -1,0 +1,85 @@
+"""Mentorat IA: the application factory. It wires; it does no I/O."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import requests
+from flask import Flask
+from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from config import Config, load_config
+
+from . import models  # noqa: F401  every area's models, so that migrations see them
+from .activities.blueprint import bp as activities_bp
+from .cli import cli
+from .common.i18n import select_locale
+from .common.logging import install_redaction
+from .common.store import make_store
+from .errors import register_error_handlers
+from .demo.blueprint import bp as demo_bp
+from .extensions import babel, db, migrate
+from .lti.blueprint import bp as lti_bp
+from .site import bp as site_bp
+
+ROOT = Path(__file__).resolve().parent.parent
+USER_AGENT = "MentoratIA-LTI-Tool/0.1"
+
+
+def create_app(config: str | Config | None = None, **overrides) -> Flask:
+    """Build the app for the environment `config` (name or settings object), with `overrides`."""
+    app = Flask(__name__, template_folder=str(ROOT / "templates"), static_folder=str(ROOT / "static"),
+                instance_path=str(ROOT / "instance"))
+    settings = config if isinstance(config, Config) else load_config(config, Path(app.instance_path))
+    app.config.from_object(settings)
+    app.config.update(overrides)
+
+    configure_extensions(app)
+    configure_services(app)
+    configure_blueprints(app)
+    configure_security_headers(app)
+    register_error_handlers(app)
+    install_redaction("werkzeug", "gunicorn.access", "gunicorn.error", "lti_tool")
+    app.cli.add_command(cli)
+    if app.config.get("BEHIND_PROXY"):
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1, x_port=1)  # type: ignore[method-assign]
+    return app
+
+
+def configure_extensions(app: Flask) -> None:
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    babel.init_app(app, locale_selector=select_locale,
+                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    app.jinja_env.globals["get_locale"] = get_locale
+
+
+def configure_services(app: Flask) -> None:
+    app.extensions["lti_store"] = app.config.get("LTI_STORE") or make_store(app.config["REDIS_URL"])
+    http = requests.Session()
+    http.headers["User-Agent"] = USER_AGENT
+    app.extensions["lti_http"] = http
+
+
+def configure_blueprints(app: Flask) -> None:
+    app.register_blueprint(site_bp)
+    app.register_blueprint(lti_bp)
+    app.register_blueprint(activities_bp)
+    if app.config["DEMO_PLATFORM"]:
+        app.register_blueprint(demo_bp)
+
+
+def configure_security_headers(app: Flask) -> None:
+    @app.after_request
+    def headers(response):
+        # Launch tokens travel in our URLs: never leak them through the Referer header.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # The tool lives in Moodle's iframe: framing is allowed, but pages are not cached.
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+

@@ -1,0 +1,92 @@
+"""`flask --app wsgi lti-tool …`: administration commands, grouped by area."""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from marshmallow import ValidationError
+
+from .extensions import db
+from .lti import keys as lti_keys
+from .lti import services as lti_services
+from .lti.schemas import ManualPlatformSchema
+
+cli = AppGroup("lti-tool", help="Mentorat IA administration.")
+
+
+@cli.command("rotate-keys")
+@click.option("--grace", type=int, default=None,
+              help="Seconds the previous key stays published (default: KEY_ROTATION_GRACE).")
+def rotate_keys(grace: int | None) -> None:
+    """Add a new signing key; retire the previous ones after a grace period."""
+    grace = current_app.config["KEY_ROTATION_GRACE"] if grace is None else grace
+    purged = lti_keys.purge_expired_keys()
+    new_key, retired = lti_keys.rotate_keys(grace)
+    db.session.commit()
+    click.echo(f"New signing key: {new_key.kid}")
+    for key in retired:
+        click.echo(f"Retiring key {key.kid}: published until {key.retire_at:%Y-%m-%d %H:%M} UTC")
+    if purged:
+        click.echo(f"Deleted {purged} key(s) past their grace period.")
+
+
+@cli.command("registration-url")
+@click.option("--ttl", type=int, default=None, help="Seconds the URL stays valid (default: REGISTRATION_INVITE_TTL).")
+def registration_url(ttl: int | None) -> None:
+    """Print a one-time dynamic registration URL to paste into Moodle (last line)."""
+    ttl = current_app.config["REGISTRATION_INVITE_TTL"] if ttl is None else ttl
+    token = lti_services.create_invite(ttl)
+    db.session.commit()
+    hours = ttl / 3600
+    click.echo(f"Paste this URL in Moodle (Site administration > Plugins > External tool > Manage tools > "
+               f"Tool URL). Valid once, for {hours:g} hour(s):")
+    click.echo(f"{current_app.config['TOOL_BASE_URL']}/lti/register?invite={token}")
+
+
+@cli.command("add-platform")
+@click.option("--issuer", required=True, help="Platform ID (issuer), e.g. https://moodle.example.org")
+@click.option("--client-id", required=True, help="Client ID given by the platform.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Deployment ID (repeatable).")
+@click.option("--auth-url", required=True, help="Authentication request URL (…/mod/lti/auth.php on Moodle).")
+@click.option("--token-url", required=True, help="Access token URL (…/mod/lti/token.php on Moodle).")
+@click.option("--jwks-url", required=True, help="Public keyset URL (…/mod/lti/certs.php on Moodle).")
+@click.option("--audience", default=None, help="Token audience, if the platform needs one.")
+@click.option("--name", default="", help="A name for this platform, e.g. the centre's name.")
+def add_platform(issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, audience, name) -> None:
+    """Register a platform by hand (platforms without dynamic registration)."""
+    try:
+        data = ManualPlatformSchema().load({
+            "issuer": issuer, "client_id": client_id, "deployment_ids": list(deployment_ids),
+            "auth_login_url": auth_url, "auth_token_url": token_url, "key_set_url": jwks_url,
+            "auth_audience": audience, "name": name,
+        })
+    except ValidationError as exc:
+        for field, problems in exc.normalized_messages().items():
+            click.echo(f"Error: {field}: {'; '.join(map(str, problems))}", err=True)
+        raise SystemExit(2) from exc
+    platform = lti_services.save_platform(lti_services.PlatformSpec(
+        issuer=data["issuer"], client_id=data["client_id"], deployment_ids=tuple(data["deployment_ids"]),
+        auth_login_url=data["auth_login_url"], auth_token_url=data["auth_token_url"],
+        key_set_url=data["key_set_url"], auth_audience=data["auth_audience"], name=data["name"], method="manual",
+    ))
+    db.session.commit()
+    click.echo(f"Platform {platform.id} registered: {platform.issuer} (client {platform.client_id}), "
+               f"deployments: {', '.join(data['deployment_ids'])}")
+
+
+@cli.command("list-platforms")
+def list_platforms() -> None:
+    """List registered platforms."""
+    for platform in lti_services.list_platforms():
+        deployments = ", ".join(d.deployment_id for d in platform.deployments) or "-"
+        click.echo(f"{platform.id}\t{platform.issuer}\t{platform.client_id}\t{platform.registration_method}\t{deployments}")
+
+
+@cli.command("purge")
+def purge() -> None:
+    """Delete expired launch sessions and keys past their grace period."""
+    sessions = lti_services.purge_expired_sessions()
+    keys = lti_keys.purge_expired_keys()
+    db.session.commit()
+    click.echo(f"Deleted {sessions} expired launch session(s) and {keys} retired key(s).")

@@ -1,0 +1,39 @@
+"""Views behind a launch session: the token in the URL finds it; roles are checked here."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import g
+
+from ..lti.errors import LtiRefusal
+from ..lti.models import LaunchSession
+from ..lti.services import find_launch_session
+from .i18n import use_locale
+
+
+def launch_required(*roles: str):
+    """Resolve `token` (a view argument) to the launch session, in `g.launch`.
+
+    Expired or unknown tokens get a clear 401; a role outside `roles` (if given) a 403.
+    The token is dropped from the view's arguments so views never handle it.
+    """
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, token: str, **kwargs):
+            session = find_launch_session(token)
+            use_locale(session.locale)
+            if roles and session.role not in roles:
+                raise LtiRefusal("forbidden_role")
+            g.launch = session
+            g.launch_token = token
+            return view(*args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def current_launch() -> LaunchSession:
+    return g.launch

@@ -1,0 +1,43 @@
+"""Demo platform views: the course page with its two launch buttons, and the OIDC endpoints."""
+
+from __future__ import annotations
+
+from flask import current_app, render_template, request
+
+from ..common.i18n import normalise_locale
+from ..errors import ToolError
+from ..extensions import db
+from . import services
+
+
+def index():
+    services.ensure_registered()
+    services.jwks()  # creates the demo platform's key on first use
+    db.session.commit()
+    return render_template("demo/index.html", people=services.PEOPLE, course=services.COURSE, link=services.LINK)
+
+
+def launch():
+    kind = request.form.get("kind", "")
+    locale = normalise_locale(request.form.get("locale")) or "fr"
+    try:
+        params = services.login_initiation(kind, locale)
+    except services.DemoError as exc:
+        raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
+    return render_template("demo/autopost.html", action=current_app.config["TOOL_BASE_URL"] + "/lti/login",
+                           fields=params)
+
+
+def auth():
+    params = request.values.to_dict()
+    try:
+        action, fields = services.authentication_response(params)
+    except services.DemoError as exc:
+        raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
+    return render_template("demo/autopost.html", action=action, fields=fields)
+
+
+def jwks():
+    keys = services.jwks()
+    db.session.commit()
+    return keys

@@ -1,0 +1,77 @@
+"""One place that turns errors into an HTML page or a JSON body, in the user's language."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import LazyString, lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+
+class ToolError(Exception):
+    """An error the user can act on. `message` is translated when rendered."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: LazyString | str, *, status: int | None = None, code: str | None = None,
+                 hint: LazyString | str | None = None) -> None:
+        super().__init__(str(code or self.code))
+        self.message = message
+        self.hint = hint
+        if status is not None:
+            self.status = status
+        if code is not None:
+            self.code = code
+
+
+HTTP_MESSAGES = {
+    400: _l("The request is not valid."),
+    401: _l("You need to open this page from your course."),
+    403: _l("You are not allowed to see this page."),
+    404: _l("This page does not exist."),
+    405: _l("This address does not accept this kind of request."),
+    413: _l("What you sent is too large."),
+    429: _l("Too many requests: wait a moment and try again."),
+    500: _l("Something went wrong on our side. Try again in a moment."),
+}
+
+
+def wants_json() -> bool:
+    if request.path.startswith(("/api/", "/catalogue.json", "/healthz", "/lti/jwks")):
+        return True
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
+
+
+def error_response(status: int, code: str, message, hint=None):
+    if wants_json():
+        body = {"error": {"code": code, "message": str(message)}}
+        if hint:
+            body["error"]["hint"] = str(hint)
+        return body, status
+    return render_template("errors/error.html", status=status, code=code, message=message, hint=hint), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ToolError)
+    def handle_tool_error(exc: ToolError):
+        db.session.rollback()
+        log.info("refused request", extra={"code": exc.code, "status": exc.status, "path": request.path})
+        return error_response(exc.status, exc.code, exc.message, exc.hint)
+
+    @app.errorhandler(HTTPException)
+    def handle_http_error(exc: HTTPException):
+        status = exc.code or 500
+        return error_response(status, f"http_{status}", HTTP_MESSAGES.get(status, exc.description))
+
+    @app.errorhandler(Exception)
+    def handle_unexpected(exc: Exception):
+        db.session.rollback()
+        log.exception("unhandled error on %s", request.path)
+        return error_response(500, "internal_error", HTTP_MESSAGES[500])

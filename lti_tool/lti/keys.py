@@ -1,0 +1,112 @@
+"""The tool's RSA key pairs: creation, rotation, the published JWKS, and loaded signing keys."""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from datetime import timedelta
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import current_app
+from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import or_, select
+
+from ..common.security import decrypt_secret, encrypt_secret
+from ..extensions import db
+from .models import ToolKey, utcnow
+
+log = logging.getLogger(__name__)
+
+_loaded_lock = threading.Lock()
+
+
+def _loaded_keys() -> dict[str, rsa.RSAPrivateKey]:
+    # Parsing a PEM costs ~60 ms: keep each loaded key object for the life of the process.
+    return current_app.extensions.setdefault("lti_tool_loaded_keys", {})
+
+
+def create_key() -> ToolKey:
+    """Generate a 2048-bit RSA key pair and store it, the private half encrypted. Flushes."""
+    private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    kid = uuid.uuid4().hex
+    public_jwk = json.loads(RSAAlgorithm.to_jwk(private_key.public_key()))
+    public_jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    pem = private_key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    key = ToolKey(kid=kid, public_jwk=public_jwk, private_key_encrypted=encrypt_secret(pem))
+    db.session.add(key)
+    db.session.flush()
+    with _loaded_lock:
+        _loaded_keys()[kid] = private_key
+    log.info("tool key created", extra={"kid": kid})
+    return key
+
+
+def current_signing_key() -> ToolKey:
+    """The newest key that is not retired; created on first use."""
+    key = db.session.execute(
+        select(ToolKey).where(ToolKey.retire_at.is_(None)).order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+    ).scalars().first()
+    return key or create_key()
+
+
+def private_key_for(key: ToolKey) -> rsa.RSAPrivateKey:
+    """The loaded private key object of `key`, parsed once per process."""
+    cache = _loaded_keys()
+    loaded = cache.get(key.kid)
+    if loaded is None:
+        loaded = serialization.load_pem_private_key(decrypt_secret(key.private_key_encrypted), password=None)
+        with _loaded_lock:
+            cache[key.kid] = loaded
+    return loaded
+
+
+def signing_material() -> tuple[str, rsa.RSAPrivateKey]:
+    """(kid, private key) to sign a JWT with now."""
+    key = current_signing_key()
+    return key.kid, private_key_for(key)
+
+
+def published_keys() -> list[ToolKey]:
+    now = utcnow()
+    return list(
+        db.session.execute(
+            select(ToolKey).where(or_(ToolKey.retire_at.is_(None), ToolKey.retire_at > now)).order_by(ToolKey.id)
+        ).scalars()
+    )
+
+
+def public_jwks() -> dict:
+    """The flat JWKS the platforms fetch: every key still in use or within its grace period."""
+    keys = published_keys()
+    if not keys:
+        keys = [current_signing_key()]
+    return {"keys": [k.public_jwk for k in keys]}
+
+
+def rotate_keys(grace_seconds: int) -> tuple[ToolKey, list[ToolKey]]:
+    """Add a new signing key; the previous ones stop signing now and leave the JWKS after the grace.
+
+    Platforms cache our JWKS; during the grace period signatures made with an old key (a deep
+    linking response in flight, an AGS token request) still verify.
+    """
+    retire_at = utcnow() + timedelta(seconds=grace_seconds)
+    previous = list(db.session.execute(select(ToolKey).where(ToolKey.retire_at.is_(None))).scalars())
+    for key in previous:
+        key.retire_at = retire_at
+    new_key = create_key()
+    return new_key, previous
+
+
+def purge_expired_keys() -> int:
+    """Delete keys whose grace period is over. Returns how many."""
+    now = utcnow()
+    expired = list(db.session.execute(select(ToolKey).where(ToolKey.retire_at <= now)).scalars())
+    for key in expired:
+        db.session.delete(key)
+        _loaded_keys().pop(key.kid, None)
+    return len(expired)

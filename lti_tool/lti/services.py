@@ -1,0 +1,267 @@
+"""Platforms, invites, launches and launch sessions. Services flush; the request commits."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+
+from ..common.security import new_token, token_digest
+from ..extensions import db
+from .errors import LtiRefusal
+from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink, utcnow
+from .roles import map_roles
+
+log = logging.getLogger(__name__)
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS_CLAIM = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+DL_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
+
+
+# --- platforms -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlatformSpec:
+    issuer: str
+    client_id: str
+    deployment_ids: tuple[str, ...]
+    auth_login_url: str
+    auth_token_url: str
+    key_set_url: str | None = None
+    key_set: dict[str, Any] | None = None
+    auth_audience: str | None = None
+    name: str = ""
+    method: str = "manual"
+    product_family_code: str | None = None
+    scopes: str = ""
+
+
+def save_platform(spec: PlatformSpec) -> Platform:
+    """Create or update the platform (issuer, client id) and add its deployments. Flushes.
+
+    Registering the same platform again updates its endpoints and keeps its data: a Moodle
+    admin who registers twice does not lose the centre's history.
+    """
+    platform = db.session.execute(
+        select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
+    ).scalar_one_or_none()
+    if platform is None:
+        platform = Platform(issuer=spec.issuer, client_id=spec.client_id)
+        db.session.add(platform)
+    platform.name = spec.name or platform.name or spec.issuer
+    platform.auth_login_url = spec.auth_login_url
+    platform.auth_token_url = spec.auth_token_url
+    platform.auth_audience = spec.auth_audience
+    platform.key_set_url = spec.key_set_url
+    platform.key_set = spec.key_set
+    platform.registration_method = spec.method
+    platform.product_family_code = spec.product_family_code
+    platform.scopes = spec.scopes
+    platform.active = True
+    db.session.flush()
+    known = set(
+        db.session.execute(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)).scalars()
+    )
+    for deployment_id in spec.deployment_ids:
+        if deployment_id not in known:
+            db.session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
+            known.add(deployment_id)
+    db.session.flush()
+    log.info("platform saved", extra={"platform_id": platform.id, "method": spec.method})
+    return platform
+
+
+def list_platforms() -> list[Platform]:
+    return list(db.session.execute(select(Platform).order_by(Platform.id)).scalars())
+
+
+# --- registration invites ------------------------------------------------------------------
+
+
+def create_invite(ttl_seconds: int) -> str:
+    """A new one-time registration token (returned once; only its digest is stored). Flushes."""
+    token = new_token()
+    db.session.add(RegistrationInvite(token_digest=token_digest(token), expires_at=utcnow() + timedelta(seconds=ttl_seconds)))
+    db.session.flush()
+    return token
+
+
+def check_invite(token: str | None) -> RegistrationInvite:
+    """The invite for `token` if it can still be used; otherwise the refusal that says why."""
+    if not token:
+        raise LtiRefusal("invite_unknown")
+    invite = db.session.execute(
+        select(RegistrationInvite).where(RegistrationInvite.token_digest == token_digest(token))
+    ).scalar_one_or_none()
+    if invite is None:
+        raise LtiRefusal("invite_unknown")
+    if invite.used_at is not None:
+        raise LtiRefusal("invite_used")
+    if invite.expires_at <= utcnow():
+        raise LtiRefusal("invite_expired")
+    return invite
+
+
+def consume_invite(invite: RegistrationInvite, platform: Platform) -> None:
+    """Mark the invite used, once: a concurrent second use is refused."""
+    result = db.session.execute(
+        update(RegistrationInvite)
+        .where(RegistrationInvite.id == invite.id, RegistrationInvite.used_at.is_(None))
+        .values(used_at=utcnow(), platform_id=platform.id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise LtiRefusal("invite_used")
+
+
+# --- launches ------------------------------------------------------------------------------
+
+
+def _display_name(claims: dict[str, Any]) -> str:
+    name = claims.get("name")
+    if not isinstance(name, str) or not name.strip():
+        parts = [claims.get("given_name"), claims.get("family_name")]
+        name = " ".join(p for p in parts if isinstance(p, str) and p.strip())
+    return (name or "").strip()[:255]
+
+
+def _upsert_user(platform: Platform, claims: dict[str, Any]) -> LtiUser:
+    sub = str(claims["sub"])
+    user = db.session.execute(
+        select(LtiUser).where(LtiUser.platform_id == platform.id, LtiUser.sub == sub)
+    ).scalar_one_or_none()
+    if user is None:
+        user = LtiUser(platform_id=platform.id, sub=sub)
+        db.session.add(user)
+    name = _display_name(claims)
+    if name:  # Moodle sends names only if the registration asks for them; keep what we had.
+        user.name = name
+    user.last_launch_at = utcnow()
+    return user
+
+
+def _upsert_context(platform: Platform, claim: dict[str, Any] | None) -> Context | None:
+    if not claim:
+        return None
+    context = db.session.execute(
+        select(Context).where(Context.platform_id == platform.id, Context.context_id == claim["id"])
+    ).scalar_one_or_none()
+    if context is None:
+        context = Context(platform_id=platform.id, context_id=claim["id"])
+        db.session.add(context)
+    context.title = str(claim.get("title") or context.title or "")[:255]
+    context.label = str(claim.get("label") or context.label or "")[:255]
+    return context
+
+
+def _upsert_link(platform: Platform, context: Context, claims: dict[str, Any]) -> ResourceLink:
+    link_claim = claims[CLAIM + "resource_link"]
+    link = db.session.execute(
+        select(ResourceLink).where(
+            ResourceLink.platform_id == platform.id, ResourceLink.resource_link_id == link_claim["id"]
+        )
+    ).scalar_one_or_none()
+    if link is None:
+        link = ResourceLink(platform_id=platform.id, resource_link_id=link_claim["id"], context_pk=context.id)
+        db.session.add(link)
+    elif link.context_pk != context.id:
+        # A resource link id names one placement in one course; a claim saying otherwise is refused.
+        raise LtiRefusal("not_in_scope", detail="resource link moved between contexts")
+    link.title = str(link_claim.get("title") or link.title or "")[:255]
+    custom = claims.get(CLAIM + "custom")
+    if isinstance(custom, dict):
+        link.custom = {str(k): str(v) for k, v in custom.items()}
+    ags = claims.get(AGS_CLAIM)
+    if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str):
+        link.lineitem_url = ags["lineitem"]
+    return link
+
+
+def _services(claims: dict[str, Any]) -> dict[str, Any]:
+    """What later requests need from the id_token: service endpoints and deep-linking settings."""
+    services: dict[str, Any] = {}
+    for key, claim in (("ags", AGS_CLAIM), ("nrps", NRPS_CLAIM), ("deep_linking", DL_SETTINGS)):
+        if isinstance(claims.get(claim), dict):
+            services[key] = claims[claim]
+    return services
+
+
+@dataclass(frozen=True)
+class OpenedSession:
+    token: str
+    session: LaunchSession
+
+
+def open_launch_session(platform: Platform, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
+    """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
+    open a launch session. Returns the bearer token, which is never stored in clear. Flushes."""
+    user = _upsert_user(platform, claims)
+    context_claim = claims.get(CLAIM + "context")
+    context = _upsert_context(platform, context_claim)
+    db.session.flush()
+    link = None
+    message_type = claims[CLAIM + "message_type"]
+    if message_type == "LtiResourceLinkRequest":
+        if context is None:
+            # Links always live in a course; a platform launching without one gets its own.
+            context = _upsert_context(platform, {"id": "link:" + claims[CLAIM + "resource_link"]["id"]})
+            db.session.flush()
+        link = _upsert_link(platform, context, claims)
+    db.session.flush()
+    token = new_token()
+    session = LaunchSession(
+        token_digest=token_digest(token),
+        platform_id=platform.id,
+        deployment_id=claims[CLAIM + "deployment_id"],
+        user_pk=user.id,
+        context_pk=context.id if context else None,
+        resource_link_pk=link.id if link else None,
+        role=map_roles(claims.get(CLAIM + "roles") or []),
+        message_type=message_type,
+        locale=locale,
+        services=_services(claims),
+        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
+    )
+    db.session.add(session)
+    db.session.flush()
+    log.info(
+        "launch accepted",
+        extra={"platform_id": platform.id, "session_id": session.id, "role": session.role, "type": message_type},
+    )
+    return OpenedSession(token=token, session=session)
+
+
+def find_launch_session(token: str) -> LaunchSession:
+    """The live launch session for `token`; a refusal if unknown or expired."""
+    session = db.session.execute(
+        select(LaunchSession).where(LaunchSession.token_digest == token_digest(token))
+    ).scalar_one_or_none()
+    if session is None or session.expires_at <= utcnow():
+        raise LtiRefusal("session_expired")
+    return session
+
+
+def resource_link_in_scope(session: LaunchSession, link_pk: int) -> ResourceLink:
+    """The resource link `link_pk` if it belongs to the session's platform and course."""
+    link = db.session.execute(
+        select(ResourceLink).where(
+            ResourceLink.id == link_pk,
+            ResourceLink.platform_id == session.platform_id,
+            ResourceLink.context_pk == session.context_pk,
+        )
+    ).scalar_one_or_none()
+    if link is None:
+        raise LtiRefusal("not_in_scope")
+    return link
+
+
+def purge_expired_sessions() -> int:
+    """Delete expired launch sessions. Returns how many."""
+    result = db.session.execute(delete(LaunchSession).where(LaunchSession.expires_at <= utcnow()))
+    return result.rowcount or 0

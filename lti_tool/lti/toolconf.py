@@ -1,0 +1,474 @@
+"""pylti1p3 backed by the database: tool configuration, launch state, cookies, strict validation."""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+import jwt
+import requests
+from flask import current_app, render_template, request
+from pylti1p3.contrib.flask import FlaskCookieService, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
+from pylti1p3.deployment import Deployment as LtiDeployment
+from pylti1p3.launch_data_storage.base import LaunchDataStorage
+from pylti1p3.registration import Registration
+from pylti1p3.session import SessionService
+from pylti1p3.tool_config import ToolConfAbstract
+from sqlalchemy import select
+
+from ..common.store import KeyValueStore
+from ..extensions import db
+from .errors import LtiRefusal
+from .keys import signing_material
+from .models import Deployment, Platform
+
+CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
+DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
+SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
+LOGIN_STATE_TTL = 600  # seconds between the OIDC login and the launch
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+
+
+def get_store() -> KeyValueStore:
+    return current_app.extensions["lti_store"]
+
+
+# --- configuration -------------------------------------------------------------------------
+
+
+class ToolRegistration(Registration):
+    """A pylti1p3 registration whose signing key is the tool's current key, loaded once."""
+
+    def __init__(self, platform: Platform) -> None:
+        super().__init__()
+        self.platform = platform
+        self.set_issuer(platform.issuer).set_client_id(platform.client_id)
+        self.set_auth_login_url(platform.auth_login_url).set_auth_token_url(platform.auth_token_url)
+        self.set_key_set_url(platform.key_set_url).set_key_set(platform.key_set)
+        if platform.auth_audience:
+            self.set_auth_audience(platform.auth_audience)
+        self._signing: tuple[str, Any] | None = None
+
+    def _signing_material(self) -> tuple[str, Any]:
+        if self._signing is None:
+            self._signing = signing_material()
+        return self._signing
+
+    def get_tool_private_key(self):  # a loaded key object: PyJWT signs with it directly
+        return self._signing_material()[1]
+
+    def get_kid(self) -> str:
+        return self._signing_material()[0]
+
+
+class DbToolConf(ToolConfAbstract):
+    """Registrations and deployments from the database, matched exactly (no substring tests)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
+
+    def check_iss_has_one_client(self, iss: str) -> bool:
+        return False
+
+    def check_iss_has_many_clients(self, iss: str) -> bool:
+        return True
+
+    def find_platform(self, iss: str, client_id: str | None) -> Platform | None:
+        """The active platform for `iss` and `client_id`; without a client id, the only one of `iss`."""
+        cache_key = (iss, client_id)
+        if cache_key not in self._platforms:
+            query = select(Platform).where(Platform.issuer == iss, Platform.active.is_(True))
+            if client_id is not None:
+                query = query.where(Platform.client_id == client_id)
+            found = list(db.session.execute(query.limit(2)).scalars())
+            self._platforms[cache_key] = found[0] if len(found) == 1 else None
+        return self._platforms[cache_key]
+
+    def issuer_known(self, iss: str) -> bool:
+        return db.session.execute(select(Platform.id).where(Platform.issuer == iss).limit(1)).first() is not None
+
+    def find_registration_by_issuer(self, iss: str, *args, **kwargs):
+        platform = self.find_platform(iss, None)
+        return ToolRegistration(platform) if platform else None
+
+    def find_registration_by_params(self, iss: str, client_id: str | None, *args, **kwargs):
+        platform = self.find_platform(iss, client_id)
+        return ToolRegistration(platform) if platform else None
+
+    def find_deployment(self, iss: str, deployment_id: str):
+        return self.find_deployment_by_params(iss, deployment_id, None)
+
+    def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
+        platform = self.find_platform(iss, client_id)
+        if platform is None or not isinstance(deployment_id, str):
+            return None
+        found = db.session.execute(
+            select(Deployment.id).where(
+                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
+            )
+        ).first()
+        return LtiDeployment().set_deployment_id(deployment_id) if found else None
+
+
+# --- launch state --------------------------------------------------------------------------
+
+
+class StoreLaunchDataStorage(LaunchDataStorage):
+    """Login state and nonces in the shared store, keyed without a session cookie.
+
+    Nothing here depends on a cookie: the nonce is unguessable and single-use, and the OIDC
+    state is checked against its own cookie (or the new-window path when cookies are blocked).
+    """
+
+    def __init__(self, store: KeyValueStore) -> None:
+        super().__init__()
+        self._store = store
+
+    def get_session_cookie_name(self):
+        return None
+
+    def can_set_keys_expiration(self) -> bool:
+        return True
+
+    def get_value(self, key: str):
+        return self._store.get(self._prepare_key(key))
+
+    def set_value(self, key: str, value, exp: int | None = None) -> None:
+        self._store.set(self._prepare_key(key), value, exp)
+
+    def check_value(self, key: str) -> bool:
+        return self._store.get(self._prepare_key(key)) is not None
+
+    def pop_value(self, key: str):
+        return self._store.pop(self._prepare_key(key))
+
+
+class ToolSessionService(SessionService):
+    """pylti1p3's session service over the shared store, with single-use nonces."""
+
+    _launch_data_lifetime = LOGIN_STATE_TTL
+
+    def __init__(self, request_adapter: FlaskRequest, store: KeyValueStore) -> None:
+        super().__init__(request_adapter)
+        self.data_storage = StoreLaunchDataStorage(store)
+        self.data_storage.set_request(request_adapter)
+
+    def check_nonce(self, nonce: str) -> bool:
+        return self.data_storage.pop_value(self._get_key("nonce", nonce)) is not None
+
+
+def cookies_can_be_secure() -> bool:
+    """Browsers accept `Secure` cookies over TLS and on loopback hosts."""
+    return request.is_secure or request.host.split(":")[0] in LOOPBACK_HOSTS or request.host.startswith("[::1]")
+
+
+class ToolCookieService(FlaskCookieService):
+    """State cookies usable inside a cross-site iframe.
+
+    `SameSite=None; Secure` lets the cookie come back on the platform's cross-site POST;
+    `Partitioned` (CHIPS) keeps it working where third-party cookies are blocked but
+    partitioned ones are allowed. Where neither works, the cookie-check page offers a new window.
+    """
+
+    def update_response(self, response):
+        secure = cookies_can_be_secure()
+        for key, data in self._cookie_data_to_set.items():
+            response.set_cookie(
+                key,
+                data["value"],
+                max_age=data["exp"],
+                path="/",
+                httponly=True,
+                secure=secure,
+                samesite="None" if secure else "Lax",
+                partitioned=secure,
+            )
+
+
+def _adapters() -> tuple[FlaskRequest, ToolSessionService, ToolCookieService]:
+    adapter = FlaskRequest()
+    return adapter, ToolSessionService(adapter, get_store()), ToolCookieService(adapter)
+
+
+# --- OIDC login ----------------------------------------------------------------------------
+
+
+class ToolOIDCLogin(FlaskOIDCLogin):
+    """OIDC third-party initiated login with our own refusals and cookie-check page."""
+
+    def validate_oidc_login(self):
+        iss = self._get_request_param("iss")
+        if not iss:
+            raise LtiRefusal("missing_issuer")
+        if not self._get_request_param("login_hint"):
+            raise LtiRefusal("missing_login_hint")
+        target = self._get_request_param("target_link_uri")
+        base = current_app.config["TOOL_BASE_URL"]
+        if target and not (target == base or target.startswith(base + "/")):
+            raise LtiRefusal("foreign_target", detail=target)
+        client_id = self._get_request_param("client_id")
+        registration = self._tool_config.find_registration_by_params(iss, client_id)
+        if registration is None:
+            if not self._tool_config.issuer_known(iss):
+                raise LtiRefusal("unknown_issuer", detail=iss)
+            raise LtiRefusal("unknown_client_id", detail=f"{iss} {client_id}")
+        return registration
+
+    def get_cookies_allowed_js_check(self) -> str:
+        params = {"lti1p3_new_window": "1"}
+        for key in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id"):
+            value = self._get_request_param(key)
+            if value:
+                params[key] = value
+        return render_template("lti/cookie_check.html", params=params, secure=cookies_can_be_secure())
+
+
+def oidc_login(tool_conf: DbToolConf) -> ToolOIDCLogin:
+    adapter, session_service, cookie_service = _adapters()
+    login = ToolOIDCLogin(adapter, tool_conf, session_service, cookie_service)
+    login.set_launch_data_lifetime(LOGIN_STATE_TTL)
+    return login
+
+
+# --- launch --------------------------------------------------------------------------------
+
+_parsed_keys_lock = threading.Lock()
+
+
+def _parsed_keys() -> dict[tuple[str, str], jwt.PyJWK]:
+    return current_app.extensions.setdefault("lti_tool_platform_keys", {})
+
+
+class ToolMessageLaunch(FlaskMessageLaunch):
+    """A launch validated strictly, each failure a refusal with its own code.
+
+    Order: state, format, registration, signature (with iss/aud/azp/exp/iat), deployment,
+    message, and only then the nonce is consumed, so a forged token cannot burn a real nonce.
+    """
+
+    _registration: ToolRegistration
+
+    def validate(self):
+        self._validated = True
+        try:
+            return (
+                self.validate_state()
+                .validate_jwt_format()
+                .validate_registration()
+                .validate_jwt_signature()
+                .validate_deployment()
+                .validate_message()
+                .validate_nonce()
+                .save_launch_data()
+            )
+        except Exception:
+            self._validated = False
+            raise
+
+    def body(self) -> dict[str, Any]:
+        return self._jwt.get("body", {})
+
+    @property
+    def platform(self) -> Platform:
+        return self._registration.platform
+
+    def validate_state(self):
+        state = self._get_request_param("state")
+        if not state:
+            raise LtiRefusal("missing_state")
+        if self._cookie_service.get_cookie(state) != state:
+            raise LtiRefusal("state_mismatch")
+        return self
+
+    def validate_jwt_format(self):
+        id_token = self._get_request_param("id_token")
+        if not id_token:
+            raise LtiRefusal("missing_id_token")
+        try:
+            header = jwt.get_unverified_header(id_token)
+            body = jwt.decode(id_token, options={"verify_signature": False})
+        except jwt.PyJWTError as exc:
+            raise LtiRefusal("malformed_jwt", detail=str(exc)) from exc
+        if not isinstance(body, dict):
+            raise LtiRefusal("malformed_jwt")
+        self._jwt = {"header": header, "body": body}
+        return self
+
+    def validate_registration(self):
+        body = self.body()
+        iss, aud = body.get("iss"), body.get("aud")
+        if not isinstance(iss, str) or not iss:
+            raise LtiRefusal("missing_claim", detail="iss")
+        audiences = aud if isinstance(aud, list) else [aud]
+        if not audiences or not all(isinstance(a, str) and a for a in audiences):
+            raise LtiRefusal("missing_claim", detail="aud")
+        # With several audiences, azp names the client the token is for (OIDC Core 3.1.3.7).
+        client_id = body.get("azp") if len(audiences) > 1 else audiences[0]
+        if not isinstance(client_id, str):
+            raise LtiRefusal("wrong_audience", detail="azp missing with several audiences")
+        registration = self._tool_config.find_registration_by_params(iss, client_id)
+        if registration is None:
+            if not self._tool_config.issuer_known(iss):
+                raise LtiRefusal("unknown_issuer", detail=iss)
+            raise LtiRefusal("unknown_client_id", detail=client_id)
+        self._registration = registration
+        return self
+
+    def get_client_id(self) -> str:
+        return self._registration.get_client_id()
+
+    def _key_set(self, refresh: bool) -> dict:
+        platform = self.platform
+        if platform.key_set:
+            return platform.key_set
+        url = platform.key_set_url
+        if not url or not url.startswith(("https://", "http://")):
+            raise LtiRefusal("unknown_key", detail="no key set URL")
+        cache_key = "jwks:" + hashlib.sha256(url.encode()).hexdigest()
+        store = get_store()
+        if not refresh:
+            cached = store.get(cache_key)
+            if cached:
+                return cached
+        else:
+            # One refetch per URL per short window: an attacker sending random kids cannot make
+            # us hammer the platform.
+            if store.get(cache_key + ":refreshed"):
+                return store.get(cache_key) or {"keys": []}
+            store.set(cache_key + ":refreshed", True, 10)
+        try:
+            response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"])
+            response.raise_for_status()
+            key_set = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise LtiRefusal("platform_unreachable", detail=f"{url}: {exc}") from exc
+        if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
+            raise LtiRefusal("platform_unreachable", detail=f"{url}: not a JWKS")
+        store.set(cache_key, key_set, current_app.config["PLATFORM_JWKS_TTL"])
+        return key_set
+
+    def _find_key(self, kid: str, refresh: bool) -> jwt.PyJWK | None:
+        source = self.platform.key_set_url or f"platform:{self.platform.id}"
+        parsed = _parsed_keys()
+        if not refresh and (source, kid) in parsed:
+            return parsed[(source, kid)]
+        for jwk in self._key_set(refresh).get("keys", []):
+            if isinstance(jwk, dict) and jwk.get("kid") == kid:
+                try:
+                    key = jwt.PyJWK(jwk, algorithm="RS256")
+                except (jwt.PyJWTError, ValueError, TypeError) as exc:
+                    raise LtiRefusal("unknown_key", detail=f"unusable JWK {kid}: {exc}") from exc
+                with _parsed_keys_lock:
+                    parsed[(source, kid)] = key
+                return key
+        return None
+
+    def validate_jwt_signature(self):
+        header = self._jwt.get("header", {})
+        if header.get("alg") != "RS256":
+            raise LtiRefusal("unsupported_algorithm", detail=str(header.get("alg")))
+        kid = header.get("kid")
+        if not isinstance(kid, str) or not kid:
+            raise LtiRefusal("unknown_key", detail="no kid")
+        # A kid we do not know may be a rotation on the platform's side: refetch once.
+        key = self._find_key(kid, refresh=False) or self._find_key(kid, refresh=True)
+        if key is None:
+            raise LtiRefusal("unknown_key", detail=kid)
+        platform = self.platform
+        try:
+            jwt.decode(
+                self._get_request_param("id_token"),
+                key,
+                algorithms=["RS256"],
+                audience=platform.client_id,
+                issuer=platform.issuer,
+                leeway=current_app.config["JWT_LEEWAY"],
+                # PyJWT >= 2.10 rejects a non-string sub; LTI's sub is checked in validate_message.
+                options={"require": ["exp", "iat", "iss", "aud", "nonce"], "verify_sub": False, "verify_jti": False},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise LtiRefusal("expired_token") from exc
+        except jwt.ImmatureSignatureError as exc:
+            raise LtiRefusal("token_not_yet_valid") from exc
+        except jwt.InvalidAudienceError as exc:
+            raise LtiRefusal("wrong_audience") from exc
+        except jwt.InvalidIssuerError as exc:
+            raise LtiRefusal("wrong_issuer") from exc
+        except jwt.MissingRequiredClaimError as exc:
+            raise LtiRefusal("missing_claim", detail=exc.claim) from exc
+        except jwt.InvalidSignatureError as exc:
+            raise LtiRefusal("bad_signature") from exc
+        except jwt.PyJWTError as exc:
+            raise LtiRefusal("malformed_jwt", detail=str(exc)) from exc
+        azp = self.body().get("azp")
+        if azp is not None and azp != platform.client_id:
+            raise LtiRefusal("wrong_audience", detail="azp")
+        return self
+
+    def validate_deployment(self):
+        deployment_id = self.body().get(CLAIM + "deployment_id")
+        if not isinstance(deployment_id, str) or not deployment_id:
+            raise LtiRefusal("missing_claim", detail="deployment_id")
+        if not self._tool_config.find_deployment_by_params(self.platform.issuer, deployment_id, self.platform.client_id):
+            raise LtiRefusal("unknown_deployment", detail=deployment_id)
+        return self
+
+    def validate_message(self):
+        body = self.body()
+        message_type = body.get(CLAIM + "message_type")
+        if message_type not in SUPPORTED_MESSAGES:
+            raise LtiRefusal("unsupported_message_type", detail=str(message_type))
+        if body.get(CLAIM + "version") != "1.3.0":
+            raise LtiRefusal("wrong_version", detail=str(body.get(CLAIM + "version")))
+        sub = body.get("sub")
+        if not isinstance(sub, (str, int)) or isinstance(sub, bool) or str(sub).strip() == "":
+            raise LtiRefusal("missing_claim", detail="sub")
+        roles = body.get(CLAIM + "roles")
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            raise LtiRefusal("missing_claim", detail="roles")
+        if message_type == "LtiResourceLinkRequest":
+            link = body.get(CLAIM + "resource_link")
+            if not isinstance(link, dict) or not isinstance(link.get("id"), str) or not link["id"]:
+                raise LtiRefusal("missing_claim", detail="resource_link.id")
+        else:
+            settings = body.get(DL_CLAIM + "deep_linking_settings")
+            if not isinstance(settings, dict) or not isinstance(settings.get("deep_link_return_url"), str):
+                raise LtiRefusal("missing_claim", detail="deep_linking_settings")
+            if "ltiResourceLink" not in (settings.get("accept_types") or []):
+                raise LtiRefusal("missing_claim", detail="deep_linking_settings.accept_types")
+        context = body.get(CLAIM + "context")
+        if context is not None and (not isinstance(context, dict) or not isinstance(context.get("id"), str)):
+            raise LtiRefusal("missing_claim", detail="context.id")
+        return self
+
+    def validate_nonce(self):
+        nonce = self.body().get("nonce")
+        if not isinstance(nonce, str) or not self._session_service.check_nonce(nonce):
+            raise LtiRefusal("replayed_nonce")
+        return self
+
+    def save_launch_data(self):
+        # The launch session lives in the database (services.open_launch_session); only the
+        # state is remembered here, as pylti1p3 does, so the same id_token is recognised.
+        self._session_service.set_state_valid(self._get_request_param("state"), self._get_id_token_hash())
+        return self
+
+
+def message_launch(tool_conf: DbToolConf) -> ToolMessageLaunch:
+    adapter, session_service, cookie_service = _adapters()
+    requests_session = current_app.extensions["lti_http"]
+    return ToolMessageLaunch(adapter, tool_conf, session_service, cookie_service, requests_session=requests_session)
+
+
+def peek_claims(id_token: str | None) -> dict[str, Any]:
+    """Unverified claims, for choosing the language of an error page only."""
+    if not id_token:
+        return {}
+    try:
+        body = jwt.decode(id_token, options={"verify_signature": False})
+    except jwt.PyJWTError:
+        return {}
+    return body if isinstance(body, dict) else {}
+

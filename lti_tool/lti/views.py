@@ -1,0 +1,73 @@
+"""LTI views: thin, they hand the request to pylti1p3 adapters and services."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import current_app, redirect, render_template, request, url_for
+
+from ..common.i18n import normalise_locale, select_locale, use_locale
+from ..extensions import db
+from .dynreg import register_with_platform
+from .errors import LtiRefusal
+from .keys import public_jwks
+from .services import check_invite, consume_invite, open_launch_session, save_platform
+from .toolconf import CLAIM, DbToolConf, cookies_can_be_secure, message_launch, oidc_login, peek_claims
+
+log = logging.getLogger(__name__)
+
+# Set on every login: a browser that sends it back keeps our cookies in this frame, so the
+# cookie-check round trip is skipped on its next launches.
+PROBE_COOKIE = "lti1p3-cookies-ok"
+
+
+def login():
+    login = oidc_login(DbToolConf())
+    if not request.cookies.get(PROBE_COOKIE):
+        login.enable_check_cookies()
+    response = login.redirect(current_app.config["TOOL_BASE_URL"] + "/lti/launch")
+    if response.status_code in (301, 302, 303):
+        secure = cookies_can_be_secure()
+        response.set_cookie(PROBE_COOKIE, "1", max_age=30 * 24 * 3600, path="/lti/", httponly=True,
+                            secure=secure, samesite="None" if secure else "Lax", partitioned=secure)
+    return response
+
+
+def launch():
+    presentation = peek_claims(request.form.get("id_token")).get(CLAIM + "launch_presentation")
+    locale = normalise_locale(presentation.get("locale")) if isinstance(presentation, dict) else None
+    use_locale(locale)
+    launch = message_launch(DbToolConf())
+    try:
+        launch.validate()
+    except LtiRefusal as refusal:
+        log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
+        raise
+    opened = open_launch_session(
+        launch.platform, launch.body(), locale or select_locale(), current_app.config["LAUNCH_SESSION_TTL"]
+    )
+    db.session.commit()
+    return redirect(url_for("activities.home", token=opened.token), code=303)
+
+
+def jwks():
+    keys = public_jwks()
+    db.session.commit()  # the first call creates the tool's first key
+    response = current_app.json.response(keys)
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def register():
+    invite = check_invite(request.args.get("invite"))
+    spec = register_with_platform(
+        current_app.extensions["lti_http"],
+        request.args.get("openid_configuration"),
+        request.args.get("registration_token"),
+        current_app.config["TOOL_BASE_URL"],
+        current_app.config["HTTP_TIMEOUT"],
+    )
+    platform = save_platform(spec)
+    consume_invite(invite, platform)
+    db.session.commit()
+    return render_template("lti/registered.html", platform=platform, deployment_ids=spec.deployment_ids)

@@ -1,0 +1,13 @@
+"""Every area's models, imported so that Alembic and `db.create_all` see them all."""
+
+from .demo.models import DemoPlatformKey  # noqa: F401
+from .lti.models import (  # noqa: F401
+    Context,
+    Deployment,
+    LaunchSession,
+    LtiUser,
+    Platform,
+    RegistrationInvite,
+    ResourceLink,
+    ToolKey,
+)

@@ -1,0 +1,41 @@
+"""The site's own pages: the home page for administrators and the health check."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, current_app, render_template
+from sqlalchemy import text
+from sqlalchemy.exc import SQLAlchemyError
+
+from .extensions import db
+
+log = logging.getLogger(__name__)
+
+bp = Blueprint("site", __name__)
+
+
+@bp.get("/")
+def index():
+    """What the tool is and the URLs a Moodle administrator needs."""
+    return render_template("index.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    try:
+        db.session.execute(text("SELECT 1"))
+        database = "ok"
+    except SQLAlchemyError as exc:
+        db.session.rollback()
+        log.error("health check: database unreachable: %s", exc.__class__.__name__)
+        database = "unreachable"
+    store = "ok"
+    try:
+        current_app.extensions["lti_store"].ping()
+    except Exception as exc:  # any client error means the shared store is not usable
+        log.error("health check: store unreachable: %s", exc.__class__.__name__)
+        store = "unreachable"
+    healthy = database == "ok" and store == "ok"
+    body = {"status": "ok" if healthy else "unavailable", "database": database, "store": store}
+    return body, 200 if healthy else 503

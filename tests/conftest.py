@@ -1,0 +1,75 @@
+"""Fixtures: an app on a migrated database (SQLite, or PostgreSQL with DATABASE_URL), emptied
+after each test; a client; a test platform whose JWKS is served through `responses`."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+import responses
+from flask_migrate import upgrade
+from sqlalchemy import create_engine, text
+
+from lti_tool import create_app
+from lti_tool.common.store import MemoryStore
+from lti_tool.extensions import db
+
+from .lti_platform import TestPlatform
+
+
+def reset_database(url: str) -> None:
+    """Drop everything so the migrations, not `create_all`, build the schema."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            conn.execute(text("DROP SCHEMA public CASCADE"))
+            conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL") or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite3'}"
+    reset_database(url)
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def empty_tables() -> None:
+    for table in reversed(db.metadata.sorted_tables):
+        db.session.execute(table.delete())
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url):
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, LTI_STORE=MemoryStore(),
+                     SERVER_NAME="tool.test", PREFERRED_URL_SCHEME="https")
+    with app.app_context():
+        yield app
+        db.session.rollback()
+        empty_tables()
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def http_mock():
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
+        yield mock
+
+
+@pytest.fixture
+def platform(app, http_mock) -> TestPlatform:
+    platform = TestPlatform()
+    platform.serve_jwks(http_mock)
+    platform.register()
+    return platform
