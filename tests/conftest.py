@@ -7,6 +7,7 @@ import os
 
 import pytest
 import responses
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, text
 
@@ -38,6 +39,15 @@ def database_url(tmp_path_factory) -> str:
     return url
 
 
+class IsolatedClient(FlaskClient):
+    """Each request in its own app context, as in production: its own `g` and DB session,
+    not the test's (Flask would otherwise reuse the context the test pushed)."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 def empty_tables() -> None:
     for table in reversed(db.metadata.sorted_tables):
         db.session.execute(table.delete())
@@ -48,6 +58,7 @@ def empty_tables() -> None:
 def app(database_url):
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url, LTI_STORE=MemoryStore(),
                      SERVER_NAME="tool.test", PREFERRED_URL_SCHEME="https")
+    app.test_client_class = IsolatedClient
     with app.app_context():
         yield app
         db.session.rollback()

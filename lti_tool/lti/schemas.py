@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import fields, validate
 
 from ..common.schemas import BaseSchema
 
 PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
-http_url = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+
+
+def http_url(**kwargs) -> fields.Url:
+    """An http(s) URL; intranet hosts (no TLD) are fine: many centres host Moodle internally."""
+    return fields.Url(schemes={"http", "https"}, require_tld=False, **({"required": True} | kwargs))
 
 
 class PlatformConfigurationSchema(BaseSchema):
@@ -23,11 +25,11 @@ class PlatformConfigurationSchema(BaseSchema):
 class OpenIdConfigurationSchema(BaseSchema):
     """The platform's OpenID configuration (LTI Dynamic Registration §3.4)."""
 
-    issuer = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
-    authorization_endpoint = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
-    token_endpoint = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
-    jwks_uri = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
-    registration_endpoint = fields.Url(required=True, schemes={"http", "https"}, require_tld=False)
+    issuer = http_url()
+    authorization_endpoint = http_url()
+    token_endpoint = http_url()
+    jwks_uri = http_url()
+    registration_endpoint = http_url()
     authorization_server = fields.String(load_default=None)
     scopes_supported = fields.List(fields.String(), load_default=list)
     platform_configuration = fields.Nested(PlatformConfigurationSchema, data_key=PLATFORM_CONFIG, required=True)
@@ -45,27 +47,15 @@ class RegistrationResponseSchema(BaseSchema):
     tool_configuration = fields.Nested(ToolConfigurationEchoSchema, data_key=TOOL_CONFIG, load_default=dict)
 
 
-def _is_http_url(value: str) -> bool:
-    parts = urlsplit(value)
-    return parts.scheme in ("http", "https") and bool(parts.netloc)
-
-
 class ManualPlatformSchema(BaseSchema):
     """An administrator's manual registration (CLI or form)."""
 
-    issuer = fields.String(required=True, validate=validate.Length(min=1, max=255))
+    issuer = http_url(validate=validate.Length(max=255))
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
     deployment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=255)), required=True,
                                  validate=validate.Length(min=1))
-    auth_login_url = http_url
-    auth_token_url = http_url
-    key_set_url = fields.Url(load_default=None, schemes={"http", "https"}, require_tld=False)
+    auth_login_url = http_url()
+    auth_token_url = http_url()
+    key_set_url = http_url()
     auth_audience = fields.String(load_default=None)
     name = fields.String(load_default="", validate=validate.Length(max=255))
-
-    @validates_schema
-    def issuer_is_url(self, data, **kwargs):
-        if not _is_http_url(data["issuer"]):
-            raise ValidationError("must be an http(s) URL", "issuer")
-        if not data.get("key_set_url"):
-            raise ValidationError("a JWKS URL is required", "key_set_url")

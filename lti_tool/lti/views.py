@@ -23,6 +23,7 @@ PROBE_COOKIE = "lti1p3-cookies-ok"
 
 def login():
     login = oidc_login(DbToolConf())
+    login.validate_oidc_login()  # refuse a bad login before any cookie check
     if not request.cookies.get(PROBE_COOKIE):
         login.enable_check_cookies()
     response = login.redirect(current_app.config["TOOL_BASE_URL"] + "/lti/launch")
