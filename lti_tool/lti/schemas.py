@@ -10,7 +10,6 @@ PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
 
 
-
 def http_url(**kwargs) -> fields.Url:
     """An http(s) URL; intranet hosts (no TLD) are fine: many centres host Moodle internally."""
     return fields.Url(schemes={"http", "https"}, require_tld=False, **({"required": True} | kwargs))

@@ -1,0 +1,113 @@
+"""The tool's keys: encrypted at rest, published as a flat JWKS, rotated without breaking launches."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import jwt
+import pytest
+from sqlalchemy import select
+
+from lti_tool import create_app
+from lti_tool.common.security import SecretUnreadable, decrypt_secret
+from lti_tool.extensions import db
+from lti_tool.lti.keys import signing_material
+from lti_tool.lti.models import ToolKey, utcnow
+
+from .lti_platform import rsa_key
+
+
+def published_kids(client) -> list[str]:
+    body = client.get("/lti/jwks").get_json()
+    assert set(body) == {"keys"}  # flat JWKS (pylti1p3 example #17)
+    for key in body["keys"]:
+        assert {"kty", "n", "e", "kid", "alg", "use"} <= set(key) and "d" not in key
+    return [key["kid"] for key in body["keys"]]
+
+
+def verify_with_jwks(client, token: str) -> dict:
+    keys = {k["kid"]: k for k in client.get("/lti/jwks").get_json()["keys"]}
+    kid = jwt.get_unverified_header(token)["kid"]
+    if kid not in keys:
+        raise LookupError(kid)
+    return jwt.decode(token, jwt.PyJWK(keys[kid]).key, algorithms=["RS256"], audience="platform")
+
+
+def sign_now() -> str:
+    kid, key = signing_material()
+    return jwt.encode({"aud": "platform", "iss": "tool"}, key, algorithm="RS256", headers={"kid": kid})
+
+
+def test_private_keys_are_encrypted_at_rest(app, client):
+    published_kids(client)
+    row = db.session.execute(select(ToolKey)).scalar_one()
+    assert b"PRIVATE KEY" not in row.private_key_encrypted
+    assert b"PRIVATE KEY" in decrypt_secret(row.private_key_encrypted)
+    other = create_app("test", SECRET_KEY="another-secret", SQLALCHEMY_DATABASE_URI=app.config["SQLALCHEMY_DATABASE_URI"])
+    with other.app_context(), pytest.raises(SecretUnreadable):
+        decrypt_secret(row.private_key_encrypted)
+
+
+def test_rotation_keeps_old_signatures_verifiable_during_the_grace_period(app, client):
+    [old_kid] = published_kids(client)
+    signed_before = sign_now()
+
+    result = app.test_cli_runner().invoke(args=["lti-tool", "rotate-keys", "--grace", "3600"])
+    assert result.exit_code == 0, result.output
+    kids = published_kids(client)
+    assert len(kids) == 2 and old_kid in kids
+    new_kid = next(k for k in kids if k != old_kid)
+    assert new_kid in result.output and old_kid in result.output
+
+    assert verify_with_jwks(client, signed_before)["iss"] == "tool"  # signed before, verified after
+    signed_after = sign_now()
+    assert jwt.get_unverified_header(signed_after)["kid"] == new_kid
+
+    # Grace period over: the old key leaves the JWKS; `purge` deletes it.
+    db.session.execute(ToolKey.__table__.update().where(ToolKey.kid == old_kid)
+                       .values(retire_at=utcnow() - timedelta(seconds=1)))
+    db.session.commit()
+    assert published_kids(client) == [new_kid]
+    with pytest.raises(LookupError):
+        verify_with_jwks(client, signed_before)
+    assert app.test_cli_runner().invoke(args=["lti-tool", "purge"]).exit_code == 0
+    assert [k.kid for k in db.session.execute(select(ToolKey)).scalars()] == [new_kid]
+
+
+def test_launch_started_before_a_rotation_completes_after_it(app, client, platform):
+    published_kids(client)
+    auth = platform.login(client)
+    assert app.test_cli_runner().invoke(args=["lti-tool", "rotate-keys"]).exit_code == 0
+    id_token = platform.sign(platform.claims(auth["nonce"]))
+    response = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+    assert response.status_code == 303
+
+
+def test_platform_key_rotation_is_picked_up_on_unknown_kid(app, client, platform, http_mock):
+    assert platform.launch(client).status_code == 200  # the tool now caches the platform's JWKS
+    platform.extra_keys.append(("platform-key-2", "platform-a-next"))
+    auth = platform.login(client)
+    id_token = platform.sign(platform.claims(auth["nonce"]), key=rsa_key("platform-a-next"), kid="platform-key-2")
+    response = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+    assert response.status_code == 303
+    fetches = [c for c in http_mock.calls if c.request.url == platform.jwks_url]
+    assert len(fetches) == 2  # first launch, then one refresh for the new kid
+
+
+def test_platform_jwks_is_cached_between_launches(app, client, platform, http_mock):
+    for _ in range(3):
+        assert platform.launch(client).status_code == 200
+    assert len([c for c in http_mock.calls if c.request.url == platform.jwks_url]) == 1
+
+
+def test_unreachable_platform_jwks_is_a_clear_502(app, client, http_mock):
+    from .lti_platform import TestPlatform
+
+    down = TestPlatform(issuer="https://down.test")
+    down.register()
+    http_mock.add("GET", down.jwks_url, status=503)
+    auth = down.login(client)
+    response = client.post("/lti/launch", data={"id_token": down.sign(down.claims(auth["nonce"])),
+                                                "state": auth["state"]})
+    assert response.status_code == 502
+    assert "platform_unreachable" in response.get_data(as_text=True)

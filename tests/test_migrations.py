@@ -1,0 +1,31 @@
+"""Migrations are the only way the schema is built: one head, and they go down and up again."""
+
+from __future__ import annotations
+
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect
+
+from lti_tool.extensions import db, migrate
+
+
+def test_single_head(app):
+    script = ScriptDirectory.from_config(migrate.get_config())
+    assert len(script.get_heads()) == 1
+
+
+def test_upgrade_downgrade_upgrade(app):
+    tables = set(db.metadata.tables)
+    downgrade(revision="base")
+    assert not tables & set(inspect(db.engine).get_table_names())
+    upgrade()
+    assert tables <= set(inspect(db.engine).get_table_names())
+
+
+def test_models_match_the_migrations(app):
+    """No model change without its migration."""
+    with db.engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    assert diff == []

@@ -1,0 +1,117 @@
+"""Health check, configuration guards, the shared store, role mapping and log redaction."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+
+from config import ConfigError, load_config
+from lti_tool import create_app
+from lti_tool.common.logging import RedactTokens, redact
+from lti_tool.common.store import MemoryStore, RedisStore
+from lti_tool.lti.roles import map_roles
+
+from .lti_platform import LIS
+
+
+def test_healthz_reports_the_database(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.get_json() == {"status": "ok", "database": "ok", "store": "ok"}
+
+
+def test_healthz_is_503_when_the_database_is_unreachable(database_url):
+    app = create_app("test", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
+    response = app.test_client().get("/healthz")
+    assert response.status_code == 503
+    assert response.get_json()["database"] == "unreachable"
+
+
+def test_production_refuses_the_demo_platform(tmp_path, monkeypatch):
+    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("TOOL_BASE_URL", "https://tool.example")
+    monkeypatch.setenv("DEMO_PLATFORM", "1")
+    with pytest.raises(ConfigError, match="DEMO_PLATFORM"):
+        load_config("production", tmp_path)
+
+
+def test_production_needs_a_secret_key_and_https(tmp_path, monkeypatch):
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(ConfigError, match="SECRET_KEY"):
+        load_config("production", tmp_path)
+    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("TOOL_BASE_URL", "http://tool.example")
+    with pytest.raises(ConfigError, match="https"):
+        load_config("production", tmp_path)
+
+
+def test_demo_platform_is_absent_when_off(database_url):
+    app = create_app("test", DEMO_PLATFORM=False, SQLALCHEMY_DATABASE_URI=database_url)
+    assert app.test_client().get("/demo").status_code == 404
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_store_pop_is_single_use(store):
+    kv = MemoryStore() if store == "memory" else RedisStore("redis://127.0.0.1:6379/0", prefix=f"t-{uuid.uuid4().hex}:")
+    kv.set("nonce", True, 60)
+    assert kv.get("nonce") is True
+    assert kv.pop("nonce") is True
+    assert kv.pop("nonce") is None and kv.get("nonce") is None
+
+
+def test_launch_and_replay_with_redis_store(database_url, http_mock):
+    """Several gunicorn workers share nonces through Redis: a replay on any worker is refused."""
+    from .conftest import IsolatedClient, empty_tables
+    from .lti_platform import TestPlatform
+
+    prefix = f"t-{uuid.uuid4().hex}:"
+    workers = [create_app("test", SQLALCHEMY_DATABASE_URI=database_url, SERVER_NAME="tool.test",
+                          LTI_STORE=RedisStore("redis://127.0.0.1:6379/0", prefix=prefix)) for _ in range(2)]
+    for worker in workers:
+        worker.test_client_class = IsolatedClient
+    platform = TestPlatform()
+    platform.serve_jwks(http_mock)
+    with workers[0].app_context():
+        platform.register()
+    try:
+        browser = workers[0].test_client()
+        auth = platform.login(browser)
+        id_token = platform.sign(platform.claims(auth["nonce"]))
+        # The launch lands on the other worker; the browser's cookies come along.
+        second = workers[1].test_client()
+        second._cookies = browser._cookies
+        assert second.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]}).status_code == 303
+        replay = browser.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+        assert replay.status_code == 401
+    finally:
+        with workers[0].app_context():
+            empty_tables()
+
+
+@pytest.mark.parametrize("roles, expected", [
+    ([LIS + "membership#Learner"], "learner"),
+    ([LIS + "membership#Instructor"], "trainer"),
+    ([LIS + "membership/Instructor#TeachingAssistant"], "trainer"),
+    ([LIS + "membership#ContentDeveloper"], "trainer"),
+    (["Instructor"], "trainer"),
+    ([LIS + "system/person#Administrator", LIS + "institution/person#Instructor"], "admin"),
+    ([LIS + "institution/person#Instructor"], "learner"),  # institution role, not a course role
+    ([LIS + "membership#Learner", LIS + "system/person#Administrator"], "admin"),
+    ([], "learner"),
+    (["http://example.com/unknown#Role"], "learner"),
+])
+def test_role_mapping(roles, expected):
+    assert map_roles(roles) == expected
+
+
+def test_tokens_never_reach_the_logs(caplog):
+    token = "Abcdefghijklmnopqrstuvwxyz0123456789_-XYZ"
+    assert redact(f'GET /t/{token}/links/3 HTTP/1.1') == "GET /t/[redacted]/links/3 HTTP/1.1"
+    assert "secret-invite" not in redact("GET /lti/register?invite=secret-invite&x=1")
+    logger = logging.getLogger("werkzeug.test-redaction")
+    logger.addFilter(RedactTokens())
+    with caplog.at_level(logging.INFO, logger="werkzeug.test-redaction"):
+        logger.info('"%s" 200', f"GET /t/{token}/ HTTP/1.1")
+    assert token not in caplog.text and "/t/[redacted]/" in caplog.text
