@@ -1,0 +1,203 @@
+"""End to end in Debian's Chromium: the demo platform (127.0.0.1) launches the tool (localhost)
+in a cross-site iframe, through the real LTI 1.3 flow, with third-party cookies allowed and blocked.
+
+Each test starts Chromium on a fresh regular profile whose cookie settings it writes first:
+
+- `profile.cookie_controls_mode` is Chromium's "third-party cookies" setting: 0 allows them,
+  1 blocks them. A fresh profile of Debian's Chromium 156 defaults to 1 (blocked), and
+  `--test-third-party-cookie-phaseout` alone changes nothing there (with 0, unpartitioned
+  third-party cookies still stick), so the blocked case sets 1 *and* passes the flag.
+- A cookie exception for the tool's site under the platform's site blocks every cookie of the
+  embedded tool, partitioned ones included, as the strictest browsers do: only the "open in a
+  new window" path can work then.
+
+Screenshots (and which path was taken) land in test-output/browser/ at the repository root.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from .live_server import LiveServer, live_server
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "browser"
+BASE_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--no-default-browser-check",
+]
+THIRD_PARTY_COOKIE_PHASEOUT = "--test-third-party-cookie-phaseout"
+ALLOW_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 0}}
+BLOCK_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 1}}
+# Every cookie of localhost (the tool) refused while the top-level page is 127.0.0.1 (the platform).
+BLOCK_EMBEDDED_TOOL_COOKIES = {"profile": {
+    "cookie_controls_mode": 1,
+    "content_settings": {"exceptions": {"cookies": {"http://localhost:*,http://127.0.0.1:*": {"setting": 2}}}},
+}}
+TIMEOUT_MS = 15_000
+
+TOOL_FRAME = 'iframe[name="tool-frame"]'
+LEARNER_PAGE = '[data-testid="learner-page"]'
+TRAINER_PAGE = '[data-testid="trainer-page"]'
+NEW_WINDOW_LINK = "#new-window"
+
+# Run inside a document of the tool's site framed by the platform: which cookies stick there?
+COOKIE_PROBE_JS = """() => {
+  const attrs = "; path=/; SameSite=None; Secure";
+  const gone = "; expires=Thu, 01 Jan 1970 00:00:01 GMT";
+  document.cookie = "probe_unpartitioned=1" + attrs;
+  const unpartitioned = document.cookie.includes("probe_unpartitioned=1");
+  document.cookie = "probe_partitioned=1" + attrs + "; Partitioned";
+  const partitioned = document.cookie.includes("probe_partitioned=1");
+  document.cookie = "probe_unpartitioned=" + attrs + gone;
+  document.cookie = "probe_partitioned=" + attrs + "; Partitioned" + gone;
+  return {unpartitioned, partitioned};
+}"""
+
+
+def chromium_or_skip() -> None:
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
+
+
+@pytest.fixture
+def server(database_url) -> Iterator[LiveServer]:
+    with live_server(database_url) as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def playwright_api():
+    chromium_or_skip()
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def output_dir() -> Path:
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    return OUTPUT
+
+
+def open_browser(playwright_api, profile: Path, prefs: dict, *extra_args: str):
+    """Chromium on a fresh regular profile with `prefs` (Playwright's `new_context` would be off
+    the record, where the profile's cookie settings do not apply)."""
+    (profile / "Default").mkdir(parents=True)
+    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
+    context = playwright_api.chromium.launch_persistent_context(
+        profile, executable_path=CHROMIUM, args=[*BASE_ARGS, *extra_args],
+        viewport={"width": 1280, "height": 900}, locale="fr-FR",
+    )
+    context.set_default_timeout(TIMEOUT_MS)
+    return context
+
+
+def first_page(context):
+    return context.pages[0] if context.pages else context.new_page()
+
+
+def tool_frame(page):
+    frame = page.frame(name="tool-frame")
+    assert frame is not None, "the demo page has no tool-frame iframe"
+    return frame
+
+
+def launch(page, server: LiveServer, button: str) -> None:
+    page.goto(f"{server.platform_url}/demo")
+    page.click(f'[data-testid="{button}"]')
+
+
+def probe_cookies(page, server: LiveServer) -> dict[str, bool]:
+    """Which cookies the tool's document can keep inside the platform's iframe."""
+    frame = tool_frame(page)
+    assert frame.url.startswith(f"{server.tool_url}/"), frame.url
+    return frame.evaluate(COOKIE_PROBE_JS)
+
+
+def launch_learner_any_path(context, server: LiveServer, output_dir: Path, label: str) -> tuple[str, dict]:
+    """Launch as learner; reach the learner page in the iframe, or through the cookie-check
+    page's "open in a new window" link. Returns the path taken and the in-frame cookie probe."""
+    page = first_page(context)
+    frame = page.frame_locator(TOOL_FRAME)
+    launch(page, server, "launch-learner")
+    frame.locator(LEARNER_PAGE).or_(frame.locator(NEW_WINDOW_LINK)).first.wait_for(state="visible")
+    probe = probe_cookies(page, server)
+    if frame.locator(LEARNER_PAGE).is_visible():
+        page.screenshot(path=output_dir / f"learner-{label}.png", full_page=True)
+        return "iframe", probe
+    page.screenshot(path=output_dir / f"cookie-check-{label}.png", full_page=True)
+    with context.expect_page() as opened:
+        frame.locator(NEW_WINDOW_LINK).click()
+    popup = opened.value
+    popup.locator(LEARNER_PAGE).wait_for(state="visible")
+    assert popup.url.startswith(f"{server.tool_url}/"), popup.url
+    popup.screenshot(path=output_dir / f"learner-{label}.png", full_page=True)
+    return "new window", probe
+
+
+def record(output_dir: Path, label: str, path: str, probe: dict, started: float) -> None:
+    line = f"[{label}] learner page reached through: {path}; in-frame cookie probe: {probe}; " \
+           f"{time.monotonic() - started:.1f}s"
+    print("\n" + line)
+    (output_dir / f"path-{label}.txt").write_text(line + "\n")
+
+
+def test_launch_in_iframe_with_third_party_cookies_allowed(playwright_api, server, output_dir, tmp_path):
+    started = time.monotonic()
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+
+        launch(page, server, "launch-learner")
+        frame.locator(LEARNER_PAGE).wait_for(state="visible")
+        probe = probe_cookies(page, server)
+        assert probe["unpartitioned"], f"third-party cookies should be allowed here: {probe}"
+        page.screenshot(path=output_dir / "learner-3pc-allowed.png", full_page=True)
+
+        launch(page, server, "launch-trainer")
+        frame.locator(TRAINER_PAGE).wait_for(state="visible")
+        page.screenshot(path=output_dir / "trainer-3pc-allowed.png", full_page=True)
+    finally:
+        context.close()
+    record(output_dir, "3pc-allowed", "iframe (learner and trainer)", probe, started)
+
+
+def test_launch_with_third_party_cookies_blocked(playwright_api, server, output_dir, tmp_path):
+    """Either path passes: partitioned cookies (CHIPS) keep the iframe working, else a new window."""
+    started = time.monotonic()
+    context = open_browser(playwright_api, tmp_path / "profile", BLOCK_THIRD_PARTY_COOKIES,
+                           THIRD_PARTY_COOKIE_PHASEOUT)
+    try:
+        path, probe = launch_learner_any_path(context, server, output_dir, "3pc-blocked")
+    finally:
+        context.close()
+    record(output_dir, "3pc-blocked", path, probe, started)
+    assert not probe["unpartitioned"], f"third-party cookies were not blocked: {probe}"
+
+
+def test_launch_in_new_window_when_all_embedded_cookies_are_blocked(playwright_api, server, output_dir, tmp_path):
+    """No cookie at all inside the iframe: the cookie-check page must offer, and complete, the new window."""
+    started = time.monotonic()
+    context = open_browser(playwright_api, tmp_path / "profile", BLOCK_EMBEDDED_TOOL_COOKIES)
+    try:
+        path, probe = launch_learner_any_path(context, server, output_dir, "embedded-cookies-blocked")
+    finally:
+        context.close()
+    record(output_dir, "embedded-cookies-blocked", path, probe, started)
+    assert probe == {"unpartitioned": False, "partitioned": False}, probe
+    assert path == "new window"
