@@ -1,0 +1,25 @@
+"""gunicorn settings for production: `gunicorn -c gunicorn.conf.py wsgi:app`."""
+
+import os
+
+from gunicorn.glogging import Logger
+
+from lti_tool.common.logging import redact
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+accesslog = "-"
+
+
+class RedactingLogger(Logger):
+    """Access log lines without launch session tokens or invites."""
+
+    def access(self, resp, req, environ, request_time):
+        environ = dict(environ)
+        environ["PATH_INFO"] = redact(environ.get("PATH_INFO", ""))
+        environ["QUERY_STRING"] = redact(environ.get("QUERY_STRING", ""))
+        environ["RAW_URI"] = redact(environ.get("RAW_URI", ""))
+        super().access(resp, req, environ, request_time)
+
+
+logger_class = RedactingLogger
