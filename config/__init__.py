@@ -43,7 +43,8 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance_path / 'mentorat_ia.sqlite3'}"
         )
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+        # Recycle pooled connections rather than ping on every checkout (a round trip per request).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.TOOL_BASE_URL = (os.environ.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/")
         self.DEMO_PLATFORM = env_bool("DEMO_PLATFORM", self.DEFAULT_DEMO_PLATFORM)

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -22,6 +23,17 @@ ROLES = {
     "admin": [LIS + "system/person#Administrator", LIS + "institution/person#Administrator"],
 }
 _KEYS: dict[str, rsa.RSAPrivateKey] = {}
+
+
+LANDING = re.compile(r'history\.replaceState\(null, "", "(/t/[^"]+)"\)')
+
+
+def landing_url(response) -> str:
+    """The token URL a launch's page gives itself (the launch answers with the page directly)."""
+    assert response.status_code == 200, response.get_data(as_text=True)
+    match = LANDING.search(response.get_data(as_text=True))
+    assert match, "the launch page does not name its token URL"
+    return match.group(1)
 
 
 def rsa_key(name: str) -> rsa.RSAPrivateKey:

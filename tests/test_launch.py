@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
+from .lti_platform import landing_url
 from lti_tool.lti.models import Context, LaunchSession, LtiUser, ResourceLink
 
 
@@ -49,11 +50,10 @@ def test_learner_cannot_open_the_deep_linking_picker(client, platform):
     assert response.status_code == 403
 
 
-def test_launch_redirects_to_a_tokenised_url_without_cookies(client, platform):
+def test_launch_page_moves_to_a_tokenised_url_that_needs_no_cookie(client, platform):
     response = platform.launch(client, follow=False)
-    assert response.status_code == 303
-    location = response.headers["Location"]
-    assert location.startswith("/t/") or "/t/" in location
+    location = landing_url(response)
+    assert location.startswith("/t/")
     # The page behind the token works from a fresh client with no cookie at all.
     fresh = client.application.test_client()
     page = fresh.get(location)

@@ -11,6 +11,7 @@ from config import ConfigError, load_config
 from lti_tool import create_app
 from lti_tool.common.logging import RedactTokens, redact
 from lti_tool.common.store import MemoryStore, RedisStore
+from lti_tool.extensions import db
 from lti_tool.lti.roles import map_roles
 
 from .lti_platform import LIS
@@ -82,12 +83,15 @@ def test_launch_and_replay_with_redis_store(database_url, http_mock):
         # The launch lands on the other worker; the browser's cookies come along.
         second = workers[1].test_client()
         second._cookies = browser._cookies
-        assert second.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]}).status_code == 303
+        assert second.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]}).status_code == 200
         replay = browser.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
         assert replay.status_code == 401
     finally:
         with workers[0].app_context():
             empty_tables()
+        for worker in workers:
+            with worker.app_context():
+                db.engine.dispose()
 
 
 @pytest.mark.parametrize("roles, expected", [

@@ -8,11 +8,15 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import joinedload
 
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
 from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink, utcnow
+from .registry import forget_platforms
 from .roles import map_roles
 
 log = logging.getLogger(__name__)
@@ -73,6 +77,7 @@ def save_platform(spec: PlatformSpec) -> Platform:
             db.session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
             known.add(deployment_id)
     db.session.flush()
+    forget_platforms()
     log.info("platform saved", extra={"platform_id": platform.id, "method": spec.method})
     return platform
 
@@ -131,54 +136,62 @@ def _display_name(claims: dict[str, Any]) -> str:
     return (name or "").strip()[:255]
 
 
-def _upsert_user(platform: Platform, claims: dict[str, Any]) -> LtiUser:
-    sub = str(claims["sub"])
-    user = db.session.execute(
-        select(LtiUser).where(LtiUser.platform_id == platform.id, LtiUser.sub == sub)
-    ).scalar_one_or_none()
-    if user is None:
-        user = LtiUser(platform_id=platform.id, sub=sub)
-        db.session.add(user)
+def _get_or_create(model, keys: dict[str, Any], defaults: dict[str, Any]):
+    """The row of `model` with `keys`, inserted if missing; safe when two launches race.
+
+    INSERT … ON CONFLICT DO NOTHING waits for a concurrent insert of the same key and then
+    does nothing, so a class opening a new activity at the same moment gets no duplicate-key
+    error: everyone reads the one row.
+    """
+    query = select(model).filter_by(**keys)
+    row = db.session.execute(query).scalar_one_or_none()
+    if row is None:
+        insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        db.session.execute(insert(model).values(**keys, **defaults).on_conflict_do_nothing())
+        row = db.session.execute(query).scalar_one()
+    return row
+
+
+def _upsert_user(platform_id: int, claims: dict[str, Any]) -> LtiUser:
+    now = utcnow()
+    user = _get_or_create(LtiUser, {"platform_id": platform_id, "sub": str(claims["sub"])},
+                          {"name": "", "created_at": now, "last_launch_at": now})
     name = _display_name(claims)
-    if name:  # Moodle sends names only if the registration asks for them; keep what we had.
+    if name and name != user.name:  # Moodle sends names only if the registration asks for them
         user.name = name
-    user.last_launch_at = utcnow()
+    user.last_launch_at = now
     return user
 
 
-def _upsert_context(platform: Platform, claim: dict[str, Any] | None) -> Context | None:
+def _upsert_context(platform_id: int, claim: dict[str, Any] | None) -> Context | None:
     if not claim:
         return None
-    context = db.session.execute(
-        select(Context).where(Context.platform_id == platform.id, Context.context_id == claim["id"])
-    ).scalar_one_or_none()
-    if context is None:
-        context = Context(platform_id=platform.id, context_id=claim["id"])
-        db.session.add(context)
-    context.title = str(claim.get("title") or context.title or "")[:255]
-    context.label = str(claim.get("label") or context.label or "")[:255]
+    context = _get_or_create(Context, {"platform_id": platform_id, "context_id": claim["id"]},
+                             {"title": "", "label": ""})
+    for attribute in ("title", "label"):
+        value = str(claim.get(attribute) or "")[:255]
+        if value and value != getattr(context, attribute):
+            setattr(context, attribute, value)
     return context
 
 
-def _upsert_link(platform: Platform, context: Context, claims: dict[str, Any]) -> ResourceLink:
+def _upsert_link(platform_id: int, context: Context, claims: dict[str, Any]) -> ResourceLink:
     link_claim = claims[CLAIM + "resource_link"]
-    link = db.session.execute(
-        select(ResourceLink).where(
-            ResourceLink.platform_id == platform.id, ResourceLink.resource_link_id == link_claim["id"]
-        )
-    ).scalar_one_or_none()
-    if link is None:
-        link = ResourceLink(platform_id=platform.id, resource_link_id=link_claim["id"], context_pk=context.id)
-        db.session.add(link)
-    elif link.context_pk != context.id:
+    link = _get_or_create(ResourceLink, {"platform_id": platform_id, "resource_link_id": link_claim["id"]},
+                          {"context_pk": context.id, "title": "", "custom": {}})
+    if link.context_pk != context.id:
         # A resource link id names one placement in one course; a claim saying otherwise is refused.
         raise LtiRefusal("not_in_scope", detail="resource link moved between contexts")
-    link.title = str(link_claim.get("title") or link.title or "")[:255]
+    title = str(link_claim.get("title") or "")[:255]
+    if title and title != link.title:
+        link.title = title
     custom = claims.get(CLAIM + "custom")
     if isinstance(custom, dict):
-        link.custom = {str(k): str(v) for k, v in custom.items()}
+        custom = {str(k): str(v) for k, v in custom.items()}
+        if custom != link.custom:
+            link.custom = custom
     ags = claims.get(AGS_CLAIM)
-    if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str):
+    if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str) and ags["lineitem"] != link.lineitem_url:
         link.lineitem_url = ags["lineitem"]
     return link
 
@@ -198,26 +211,22 @@ class OpenedSession:
     session: LaunchSession
 
 
-def open_launch_session(platform: Platform, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
+def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
     """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
     open a launch session. Returns the bearer token, which is never stored in clear. Flushes."""
-    user = _upsert_user(platform, claims)
-    context_claim = claims.get(CLAIM + "context")
-    context = _upsert_context(platform, context_claim)
-    db.session.flush()
+    user = _upsert_user(platform_id, claims)
+    context = _upsert_context(platform_id, claims.get(CLAIM + "context"))
     link = None
     message_type = claims[CLAIM + "message_type"]
     if message_type == "LtiResourceLinkRequest":
         if context is None:
             # Links always live in a course; a platform launching without one gets its own.
-            context = _upsert_context(platform, {"id": "link:" + claims[CLAIM + "resource_link"]["id"]})
-            db.session.flush()
-        link = _upsert_link(platform, context, claims)
-    db.session.flush()
+            context = _upsert_context(platform_id, {"id": "link:" + claims[CLAIM + "resource_link"]["id"]})
+        link = _upsert_link(platform_id, context, claims)
     token = new_token()
     session = LaunchSession(
         token_digest=token_digest(token),
-        platform_id=platform.id,
+        platform_id=platform_id,
         deployment_id=claims[CLAIM + "deployment_id"],
         user_pk=user.id,
         context_pk=context.id if context else None,
@@ -232,7 +241,7 @@ def open_launch_session(platform: Platform, claims: dict[str, Any], locale: str,
     db.session.flush()
     log.info(
         "launch accepted",
-        extra={"platform_id": platform.id, "session_id": session.id, "role": session.role, "type": message_type},
+        extra={"platform_id": platform_id, "session_id": session.id, "role": session.role, "type": message_type},
     )
     return OpenedSession(token=token, session=session)
 
@@ -240,7 +249,10 @@ def open_launch_session(platform: Platform, claims: dict[str, Any], locale: str,
 def find_launch_session(token: str) -> LaunchSession:
     """The live launch session for `token`; a refusal if unknown or expired."""
     session = db.session.execute(
-        select(LaunchSession).where(LaunchSession.token_digest == token_digest(token))
+        select(LaunchSession)
+        .where(LaunchSession.token_digest == token_digest(token))
+        .options(joinedload(LaunchSession.user), joinedload(LaunchSession.context),
+                 joinedload(LaunchSession.resource_link))
     ).scalar_one_or_none()
     if session is None or session.expires_at <= utcnow():
         raise LtiRefusal("session_expired")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import threading
 from typing import Any
 
@@ -15,13 +16,12 @@ from pylti1p3.launch_data_storage.base import LaunchDataStorage
 from pylti1p3.registration import Registration
 from pylti1p3.session import SessionService
 from pylti1p3.tool_config import ToolConfAbstract
-from sqlalchemy import select
 
+from ..common.i18n import normalise_locale, use_locale
 from ..common.store import KeyValueStore
-from ..extensions import db
 from .errors import LtiRefusal
 from .keys import signing_material
-from .models import Deployment, Platform
+from .registry import PlatformRecord, find_platform, platforms_of
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -40,7 +40,7 @@ def get_store() -> KeyValueStore:
 class ToolRegistration(Registration):
     """A pylti1p3 registration whose signing key is the tool's current key, loaded once."""
 
-    def __init__(self, platform: Platform) -> None:
+    def __init__(self, platform: PlatformRecord) -> None:
         super().__init__()
         self.platform = platform
         self.set_issuer(platform.issuer).set_client_id(platform.client_id)
@@ -65,51 +65,31 @@ class ToolRegistration(Registration):
 class DbToolConf(ToolConfAbstract):
     """Registrations and deployments from the database, matched exactly (no substring tests)."""
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._platforms: dict[tuple[str, str | None], Platform | None] = {}
-
     def check_iss_has_one_client(self, iss: str) -> bool:
         return False
 
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def find_platform(self, iss: str, client_id: str | None) -> Platform | None:
-        """The active platform for `iss` and `client_id`; without a client id, the only one of `iss`."""
-        cache_key = (iss, client_id)
-        if cache_key not in self._platforms:
-            query = select(Platform).where(Platform.issuer == iss, Platform.active.is_(True))
-            if client_id is not None:
-                query = query.where(Platform.client_id == client_id)
-            found = list(db.session.execute(query.limit(2)).scalars())
-            self._platforms[cache_key] = found[0] if len(found) == 1 else None
-        return self._platforms[cache_key]
-
     def issuer_known(self, iss: str) -> bool:
-        return db.session.execute(select(Platform.id).where(Platform.issuer == iss).limit(1)).first() is not None
+        return bool(platforms_of(iss))
 
     def find_registration_by_issuer(self, iss: str, *args, **kwargs):
-        platform = self.find_platform(iss, None)
+        platform = find_platform(iss, None)
         return ToolRegistration(platform) if platform else None
 
     def find_registration_by_params(self, iss: str, client_id: str | None, *args, **kwargs):
-        platform = self.find_platform(iss, client_id)
+        platform = find_platform(iss, client_id)
         return ToolRegistration(platform) if platform else None
 
     def find_deployment(self, iss: str, deployment_id: str):
         return self.find_deployment_by_params(iss, deployment_id, None)
 
     def find_deployment_by_params(self, iss: str, deployment_id: str, client_id: str | None, *args, **kwargs):
-        platform = self.find_platform(iss, client_id)
-        if platform is None or not isinstance(deployment_id, str):
+        platform = find_platform(iss, client_id)
+        if platform is None or not isinstance(deployment_id, str) or deployment_id not in platform.deployment_ids:
             return None
-        found = db.session.execute(
-            select(Deployment.id).where(
-                Deployment.platform_id == platform.id, Deployment.deployment_id == deployment_id
-            )
-        ).first()
-        return LtiDeployment().set_deployment_id(deployment_id) if found else None
+        return LtiDeployment().set_deployment_id(deployment_id)
 
 
 # --- launch state --------------------------------------------------------------------------
@@ -235,6 +215,7 @@ def oidc_login(tool_conf: DbToolConf) -> ToolOIDCLogin:
 # --- launch --------------------------------------------------------------------------------
 
 _parsed_keys_lock = threading.Lock()
+_JWS = jwt.PyJWS()
 
 
 def _parsed_keys() -> dict[tuple[str, str], jwt.PyJWK]:
@@ -244,18 +225,20 @@ def _parsed_keys() -> dict[tuple[str, str], jwt.PyJWK]:
 class ToolMessageLaunch(FlaskMessageLaunch):
     """A launch validated strictly, each failure a refusal with its own code.
 
-    Order: state, format, registration, signature (with iss/aud/azp/exp/iat), deployment,
-    message, and only then the nonce is consumed, so a forged token cannot burn a real nonce.
+    Order: format (which also picks the language of any refusal from `launch_presentation`),
+    state, registration, signature (with iss/aud/azp/exp/iat), deployment, message, and only
+    then the nonce is consumed, so a forged token cannot burn a real nonce.
     """
 
     _registration: ToolRegistration
+    locale: str | None = None
 
     def validate(self):
         self._validated = True
         try:
             return (
-                self.validate_state()
-                .validate_jwt_format()
+                self.validate_jwt_format()
+                .validate_state()
                 .validate_registration()
                 .validate_jwt_signature()
                 .validate_deployment()
@@ -271,7 +254,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self._jwt.get("body", {})
 
     @property
-    def platform(self) -> Platform:
+    def platform(self) -> PlatformRecord:
         return self._registration.platform
 
     def validate_state(self):
@@ -287,13 +270,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not id_token:
             raise LtiRefusal("missing_id_token")
         try:
-            header = jwt.get_unverified_header(id_token)
-            body = jwt.decode(id_token, options={"verify_signature": False})
-        except jwt.PyJWTError as exc:
+            # One unverified parse; the signature is checked in validate_jwt_signature.
+            parsed = _JWS.decode_complete(id_token, options={"verify_signature": False})
+            body = json.loads(parsed["payload"])
+        except (jwt.PyJWTError, ValueError) as exc:
             raise LtiRefusal("malformed_jwt", detail=str(exc)) from exc
         if not isinstance(body, dict):
             raise LtiRefusal("malformed_jwt")
-        self._jwt = {"header": header, "body": body}
+        self._jwt = {"header": parsed["header"], "body": body}
+        presentation = body.get(CLAIM + "launch_presentation")
+        self.locale = normalise_locale(presentation.get("locale")) if isinstance(presentation, dict) else None
+        use_locale(self.locale)
         return self
 
     def validate_registration(self):
@@ -460,15 +447,4 @@ def message_launch(tool_conf: DbToolConf) -> ToolMessageLaunch:
     adapter, session_service, cookie_service = _adapters()
     requests_session = current_app.extensions["lti_http"]
     return ToolMessageLaunch(adapter, tool_conf, session_service, cookie_service, requests_session=requests_session)
-
-
-def peek_claims(id_token: str | None) -> dict[str, Any]:
-    """Unverified claims, for choosing the language of an error page only."""
-    if not id_token:
-        return {}
-    try:
-        body = jwt.decode(id_token, options={"verify_signature": False})
-    except jwt.PyJWTError:
-        return {}
-    return body if isinstance(body, dict) else {}
 

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, redirect, render_template, request, url_for
+from flask import current_app, render_template, request
 
-from ..common.i18n import normalise_locale, select_locale, use_locale
+from ..activities.views import render_landing
+from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import public_jwks
 from .services import check_invite, consume_invite, open_launch_session, save_platform
-from .toolconf import CLAIM, DbToolConf, cookies_can_be_secure, message_launch, oidc_login, peek_claims
+from .toolconf import DbToolConf, cookies_can_be_secure, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
 
@@ -35,9 +36,6 @@ def login():
 
 
 def launch():
-    presentation = peek_claims(request.form.get("id_token")).get(CLAIM + "launch_presentation")
-    locale = normalise_locale(presentation.get("locale")) if isinstance(presentation, dict) else None
-    use_locale(locale)
     launch = message_launch(DbToolConf())
     try:
         launch.validate()
@@ -45,10 +43,12 @@ def launch():
         log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
         raise
     opened = open_launch_session(
-        launch.platform, launch.body(), locale or select_locale(), current_app.config["LAUNCH_SESSION_TTL"]
+        launch.platform.id, launch.body(), launch.locale or select_locale(), current_app.config["LAUNCH_SESSION_TTL"]
     )
     db.session.commit()
-    return redirect(url_for("activities.home", token=opened.token), code=303)
+    # The first page is served with the launch response itself (one round trip less on a
+    # phone); the page then replaces its address with its token URL, so a reload is a GET.
+    return render_landing(opened.session, opened.token)
 
 
 def jwks():
