@@ -159,7 +159,8 @@ def _upsert_user(platform_id: int, claims: dict[str, Any]) -> LtiUser:
     name = _display_name(claims)
     if name and name != user.name:  # Moodle sends names only if the registration asks for them
         user.name = name
-    user.last_launch_at = now
+    if now - user.last_launch_at > timedelta(hours=1):  # coarse on purpose: no write per launch
+        user.last_launch_at = now
     return user
 
 
@@ -228,9 +229,9 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
         token_digest=token_digest(token),
         platform_id=platform_id,
         deployment_id=claims[CLAIM + "deployment_id"],
-        user_pk=user.id,
-        context_pk=context.id if context else None,
-        resource_link_pk=link.id if link else None,
+        user=user,
+        context=context,
+        resource_link=link,
         role=map_roles(claims.get(CLAIM + "roles") or []),
         message_type=message_type,
         locale=locale,

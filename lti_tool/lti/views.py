@@ -45,10 +45,12 @@ def launch():
     opened = open_launch_session(
         launch.platform.id, launch.body(), launch.locale or select_locale(), current_app.config["LAUNCH_SESSION_TTL"]
     )
-    db.session.commit()
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
-    return render_landing(opened.session, opened.token)
+    # Rendered before the commit, which would expire the rows the page shows.
+    page = render_landing(opened.session, opened.token)
+    db.session.commit()
+    return page
 
 
 def jwks():
