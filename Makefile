@@ -16,7 +16,7 @@ $(STAMP): pyproject.toml
 install: $(STAMP) translations
 
 translations: $(STAMP)
-	$(BIN)/pybabel compile -q -d lti_tool/translations
+	$(BIN)/pybabel compile --statistics -d lti_tool/translations
 
 ## make run: SQLite, fake LLM, demo platform, on http://127.0.0.1:$(PORT)/demo
 run: install
