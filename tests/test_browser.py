@@ -201,3 +201,27 @@ def test_launch_in_new_window_when_all_embedded_cookies_are_blocked(playwright_a
     record(output_dir, "embedded-cookies-blocked", path, probe, started)
     assert probe == {"unpartitioned": False, "partitioned": False}, probe
     assert path == "new window"
+
+
+def test_trainer_places_an_activity_through_deep_linking(playwright_api, server, output_dir, tmp_path):
+    """The picker in the iframe, the signed response checked by the demo platform, then the
+    placed activity launched as a learner, showing its content."""
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+        launch(page, server, "launch-deeplink")
+        frame.locator('[data-testid="picker-page"]').wait_for(state="visible")
+        frame.locator('[id="pick-m1.t2"]').check()
+        frame.locator('[id="title-m1.t2"]').fill("Objectifs SMART")
+        frame.locator('[id="score-m1.t2"]').fill("20")
+        page.screenshot(path=output_dir / "deep-linking-picker.png", full_page=True)
+        frame.locator('[data-testid="picker-submit"]').click()
+        placed = frame.locator('[data-testid="placed-items"]')
+        placed.wait_for(state="visible")
+        assert "m1.t2" in placed.inner_text() and "Objectifs SMART" in placed.inner_text()
+        placed.locator('button[value="learner"]').first.click()
+        frame.locator('[data-testid="learner-page"] [id="m1.t2.e1"]').wait_for(state="visible")
+        page.screenshot(path=output_dir / "placed-activity-learner.png", full_page=True)
+    finally:
+        context.close()

@@ -1,17 +1,31 @@
-"""Landing pages of a launch: learner activity page, trainer view, deep-linking picker.
-
-Later issues fill these; here they prove who launched, in which course and link.
-"""
+"""Landing pages of a launch: learner activity page, trainer view, deep-linking picker."""
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+from flask import g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from ..catalogue.services import get_catalogue
+from ..errors import ToolError
+from ..extensions import db
+from ..lti.deep_linking import PickedItem, deep_linking_response
 
 from ..common.launch import current_launch, launch_required
 from ..lti.errors import LtiRefusal
 from ..lti.models import LaunchSession
 from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
+from .schemas import DeepLinkPickSchema
+from .services import activity_for, bind, item_view
+
+
+EXERCISE_TYPE_LABELS = {
+    "reflection": _l("Reflection"), "list": _l("List"), "smart_goal": _l("SMART goal"),
+    "ai_prompt": _l("With the AI assistant"), "role_play": _l("Role play"),
+    "prompt_transformation": _l("Prompt transformation"), "rewrite": _l("Rewrite"),
+    "scenario_choice": _l("Scenarios"), "mentoring_wheel": _l("Mentoring wheel"),
+}
 
 
 def render_landing(session: LaunchSession, token: str, *, replace_url: bool = True) -> str:
@@ -21,9 +35,19 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     if session.message_type == "LtiDeepLinkingRequest":
         if not is_staff(session.role):
             raise LtiRefusal("forbidden_role")
-        return render_template("activities/picker.html", launch=session, landing_url=landing_url)
+        return render_template("activities/picker.html", launch=session, landing_url=landing_url, token=token,
+                               catalogue=get_catalogue(session.locale),
+                               accept_multiple=_accepts_multiple(session))
+    return _link_page(session, session.resource_link, token, landing_url)
+
+
+def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:
+    catalogue = get_catalogue(session.locale)
+    activity = activity_for(link, catalogue)
+    view = item_view(catalogue, activity.catalogue_item) if activity else None
     template = "activities/trainer.html" if is_staff(session.role) else "activities/learner.html"
-    return render_template(template, launch=session, link=session.resource_link, landing_url=landing_url)
+    return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
+                           view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS)
 
 
 @launch_required()
@@ -34,6 +58,47 @@ def home():
 @launch_required()
 def link_page(link_pk: int):
     session = current_launch()
-    link = resource_link_in_scope(session, link_pk)
-    template = "activities/trainer.html" if is_staff(session.role) else "activities/learner.html"
-    return render_template(template, launch=session, link=link)
+    return _link_page(session, resource_link_in_scope(session, link_pk), g.launch_token)
+
+
+@launch_required("trainer", "admin")
+def bind_link():
+    """A trainer binds a link placed without Deep Linking to a catalogue item, once."""
+    session = current_launch()
+    if session.resource_link is None:
+        raise LtiRefusal("not_in_scope")
+    item_id = request.form.get("item", "")
+    if get_catalogue(session.locale).item(item_id) is None:
+        raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
+    bind(session.resource_link, item_id, "trainer")
+    db.session.commit()
+    return redirect(url_for("activities.home", token=g.launch_token), code=303)
+
+
+def _accepts_multiple(session: LaunchSession) -> bool:
+    value = (session.services.get("deep_linking") or {}).get("accept_multiple", True)
+    return value not in (False, "false")
+
+
+@launch_required("trainer", "admin")
+def deep_link_submit():
+    """The trainer's picks, answered to the platform as a signed LtiDeepLinkingResponse."""
+    session = current_launch()
+    if session.message_type != "LtiDeepLinkingRequest":
+        raise LtiRefusal("forbidden_role")
+    catalogue = get_catalogue(session.locale)
+    picked = request.form.getlist("item")
+    raw = {"items": [{"catalogue_id": item_id, "title": request.form.get(f"title-{item_id}", "").strip(),
+                      "score_maximum": request.form.get(f"score-{item_id}", "")} for item_id in picked]}
+    try:
+        data = DeepLinkPickSchema().load(raw)
+    except ValidationError as exc:
+        raise ToolError(_l("Choose at least one activity, each with a title and a maximum score above 0."),
+                        status=422, code="invalid_selection") from exc
+    if any(catalogue.item(item["catalogue_id"]) is None for item in data["items"]):
+        raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
+    if len(data["items"]) > 1 and not _accepts_multiple(session):
+        raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
+    return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
+    db.session.commit()  # the tool's first signing key may have been created to sign this
+    return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token})

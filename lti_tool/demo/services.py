@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from ..common.security import decrypt_secret, encrypt_secret
 from ..extensions import db
+from ..lti.keys import public_jwks
 from ..lti.models import Platform
 from ..lti.services import PlatformSpec, save_platform
 from .models import DemoPlatformKey
@@ -110,8 +111,12 @@ def _hints() -> URLSafeTimedSerializer:
     return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="demo-platform-message-hint")
 
 
-def login_initiation(kind: str, locale: str) -> dict[str, str]:
-    """The parameters of the third-party initiated login the platform posts to the tool."""
+def login_initiation(kind: str, locale: str, item: dict[str, str] | None = None) -> dict[str, str]:
+    """The parameters of the third-party initiated login the platform posts to the tool.
+
+    `item` is a placed activity ({"id", "title", "catalogue_id"}) from a deep-linking response;
+    without it the course's sample link is launched.
+    """
     if kind not in KINDS:
         raise DemoError("unknown launch kind")
     person = PEOPLE[KINDS[kind][0]]
@@ -119,7 +124,7 @@ def login_initiation(kind: str, locale: str) -> dict[str, str]:
         "iss": issuer(),
         "login_hint": person.sub,
         "target_link_uri": current_app.config["TOOL_BASE_URL"] + "/lti/launch",
-        "lti_message_hint": _hints().dumps({"kind": kind, "locale": locale}),
+        "lti_message_hint": _hints().dumps({"kind": kind, "locale": locale, "item": item}),
         "client_id": CLIENT_ID,
         "lti_deployment_id": DEPLOYMENT_ID,
     }
@@ -165,7 +170,12 @@ def authentication_response(params: dict[str, str]) -> tuple[str, dict[str, str]
                                   "product_family_code": "mentorat-ia-demo"},
     }
     if message_type == "LtiResourceLinkRequest":
-        claims[CLAIM + "resource_link"] = LINK
+        item = hint.get("item")
+        if item:
+            claims[CLAIM + "resource_link"] = {"id": item["id"], "title": item["title"]}
+            claims[CLAIM + "custom"] = {"catalogue_item": item["catalogue_id"]}
+        else:
+            claims[CLAIM + "resource_link"] = LINK
     else:
         claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
             "deep_link_return_url": platform_url() + "/demo/deep-link-return",
@@ -177,3 +187,29 @@ def authentication_response(params: dict[str, str]) -> tuple[str, dict[str, str]
     kid, private_key = _signing_key()
     id_token = jwt.encode(claims, private_key, algorithm="RS256", headers={"kid": kid})
     return expected_redirect, {"id_token": id_token, "state": params["state"]}
+
+
+def _tool_keys() -> dict[str, Any]:
+    # In-process read of what /lti/jwks serves: the platform side of the demo lives in the app.
+    return {k["kid"]: k for k in public_jwks()["keys"]}
+
+
+def read_deep_linking_response(token: str) -> list[dict[str, str]]:
+    """Verify the tool's LtiDeepLinkingResponse as a platform does; return the placed items."""
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        jwk = _tool_keys().get(kid)
+        if jwk is None:
+            raise DemoError("deep-linking response signed with an unknown key")
+        claims = jwt.decode(token, jwt.PyJWK(jwk).key, algorithms=["RS256"], audience=issuer(), issuer=CLIENT_ID)
+    except jwt.PyJWTError as exc:
+        raise DemoError(f"invalid deep-linking response: {exc}") from exc
+    if claims.get(CLAIM + "message_type") != "LtiDeepLinkingResponse":
+        raise DemoError("not a deep-linking response")
+    items = []
+    for index, content in enumerate(claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])):
+        catalogue_id = (content.get("custom") or {}).get("catalogue_item", "")
+        items.append({"id": f"demo-placed-{catalogue_id or index}", "title": content.get("title", ""),
+                      "catalogue_id": catalogue_id,
+                      "score_maximum": str((content.get("lineItem") or {}).get("scoreMaximum", ""))})
+    return items

@@ -20,11 +20,15 @@ def index():
 def launch():
     kind = request.form.get("kind", "")
     locale = normalise_locale(request.form.get("locale")) or "fr"
+    item = None
+    if request.form.get("item_id"):
+        item = {"id": request.form["item_id"], "title": request.form.get("item_title", ""),
+                "catalogue_id": request.form.get("catalogue_id", "")}
     try:
-        params = services.login_initiation(kind, locale)
+        params = services.login_initiation(kind, locale, item)
     except services.DemoError as exc:
         raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
-    return render_template("demo/autopost.html", action=current_app.config["TOOL_BASE_URL"] + "/lti/login",
+    return render_template("autopost.html", action=current_app.config["TOOL_BASE_URL"] + "/lti/login",
                            fields=params)
 
 
@@ -34,10 +38,19 @@ def auth():
         action, fields = services.authentication_response(params)
     except services.DemoError as exc:
         raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
-    return render_template("demo/autopost.html", action=action, fields=fields)
+    return render_template("autopost.html", action=action, fields=fields)
 
 
 def jwks():
     keys = services.jwks()
     db.session.commit()
     return keys
+
+
+def deep_link_return():
+    """Where the tool posts the trainer's picks: verified, then listed with launch buttons."""
+    try:
+        items = services.read_deep_linking_response(request.form.get("JWT", ""))
+    except services.DemoError as exc:
+        raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
+    return render_template("demo/placed.html", items=items)

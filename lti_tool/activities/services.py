@@ -1,0 +1,60 @@
+"""Binding links to catalogue items, and what a page shows of an item."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from ..catalogue.services import Catalogue, Module
+from ..extensions import db
+from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
+from ..lti.models import ResourceLink
+from .models import Activity
+
+
+def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:
+    """The link's activity; bound on first launch from the custom parameter Deep Linking set.
+
+    A parameter naming no catalogue item binds nothing: the trainer then picks one.
+    """
+    activity = db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one_or_none()
+    if activity is not None:
+        return activity
+    item_id = (link.custom or {}).get(CATALOGUE_ITEM_PARAM)
+    if item_id and catalogue.item(item_id) is not None:
+        return bind(link, item_id, "deep_linking")
+    return None
+
+
+def bind(link: ResourceLink, item_id: str, bound_by: str) -> Activity:
+    """Bind `link` to `item_id` once: a link already bound keeps its item. Flushes."""
+    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    db.session.execute(insert(Activity).values(resource_link_pk=link.id, catalogue_item=item_id, bound_by=bound_by)
+                       .on_conflict_do_nothing())
+    return db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one()
+
+
+@dataclass(frozen=True)
+class ItemView:
+    """An item as a page shows it: its kind, its data, and the themes it covers."""
+
+    kind: str  # module | theme | exercise
+    item: Any
+    themes: list[dict[str, Any]]
+    exercise: dict[str, Any] | None = None
+
+
+def item_view(catalogue: Catalogue, item_id: str) -> ItemView | None:
+    item = catalogue.item(item_id)
+    if item is None:
+        return None
+    if isinstance(item, Module):
+        return ItemView("module", item, item.themes)
+    if "exercises" in item:
+        return ItemView("theme", item, [item])
+    theme = catalogue.item(item_id.rsplit(".", 1)[0])
+    return ItemView("exercise", theme, [theme], exercise=item)
