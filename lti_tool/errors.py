@@ -43,6 +43,8 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
+    if request.is_json:
+        return True
     if request.path.startswith(("/api/", "/catalogue.json", "/healthz", "/lti/jwks")):
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])

@@ -1,6 +1,6 @@
 """Every area's models, imported so that Alembic and `db.create_all` see them all."""
 
-from .activities.models import Activity  # noqa: F401
+from .activities.models import Activity, Draft, QuizAttempt, SectionRead, WheelRating  # noqa: F401
 from .demo.models import DemoPlatformKey  # noqa: F401
 from .lti.models import (  # noqa: F401
     Context,

@@ -225,3 +225,35 @@ def test_trainer_places_an_activity_through_deep_linking(playwright_api, server,
         page.screenshot(path=output_dir / "placed-activity-learner.png", full_page=True)
     finally:
         context.close()
+
+
+def test_learner_works_on_an_exercise_and_finds_the_draft_again(playwright_api, server, output_dir, tmp_path):
+    """Deep-link an exercise page, type an answer (autosaved), relaunch, find it; take the quiz."""
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+        launch(page, server, "launch-deeplink")
+        frame.locator('[id="pick-m1.t2"]').check()
+        frame.locator('[data-testid="picker-submit"]').click()
+        frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
+        field = frame.locator('[id="m1.t2.e1-specific"]')
+        field.fill("Accompagner mon apprentie vers l'autonomie sur la caisse")
+        status = frame.locator('form[data-exercise="m1.t2.e1"] [data-status]')
+        status.filter(has_text="Enregistré").wait_for(state="visible")
+        quiz = frame.locator("form.quiz-form").first
+        for fieldset in quiz.locator("fieldset").all():
+            fieldset.locator("input[type=radio]").first.check()
+        quiz.locator("button[type=submit]").click()
+        quiz.locator(".status").filter(has_text="/").wait_for(state="visible")
+        page.screenshot(path=output_dir / "exercise-autosaved.png", full_page=True)
+        # A new launch of the same placed link (placing the same item again gives the same link):
+        # the draft is back.
+        launch(page, server, "launch-deeplink")
+        frame.locator('[id="pick-m1.t2"]').check()
+        frame.locator('[data-testid="picker-submit"]').click()
+        frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
+        frame.locator('[id="m1.t2.e1-specific"]').wait_for(state="visible")
+        assert "autonomie sur la caisse" in frame.locator('[id="m1.t2.e1-specific"]').input_value()
+    finally:
+        context.close()

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from . import views
+from . import api, views
 
 bp = Blueprint("activities", __name__, url_prefix="/t/<token>")
 
@@ -10,3 +10,9 @@ bp.add_url_rule("/", view_func=views.home, methods=["GET"])
 bp.add_url_rule("/links/<int:link_pk>", view_func=views.link_page, methods=["GET"])
 bp.add_url_rule("/deep-link", view_func=views.deep_link_submit, methods=["POST"])
 bp.add_url_rule("/bind", view_func=views.bind_link, methods=["POST"])
+bp.add_url_rule("/exercises/<exercise_id>/draft", view_func=api.save_draft, methods=["PUT"])
+bp.add_url_rule("/exercises/<exercise_id>/done", view_func=api.complete, methods=["POST"])
+bp.add_url_rule("/exercises/<exercise_id>/wheel", view_func=api.wheel, methods=["POST"])
+bp.add_url_rule("/themes/<theme_id>/read", view_func=api.mark_read, methods=["POST"])
+bp.add_url_rule("/themes/<theme_id>/quiz", view_func=api.quiz, methods=["POST"])
+bp.add_url_rule("/progress", view_func=views.my_progress, methods=["GET"])

@@ -6,10 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..catalogue.services import Catalogue, Module
+from ..common.db import insert_ignoring_conflict
 from ..extensions import db
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
 from ..lti.models import ResourceLink
@@ -32,9 +31,7 @@ def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:
 
 def bind(link: ResourceLink, item_id: str, bound_by: str) -> Activity:
     """Bind `link` to `item_id` once: a link already bound keeps its item. Flushes."""
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(Activity).values(resource_link_pk=link.id, catalogue_item=item_id, bound_by=bound_by)
-                       .on_conflict_do_nothing())
+    insert_ignoring_conflict(Activity, resource_link_pk=link.id, catalogue_item=item_id, bound_by=bound_by)
     return db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one()
 
 
@@ -58,3 +55,13 @@ def item_view(catalogue: Catalogue, item_id: str) -> ItemView | None:
         return ItemView("theme", item, [item])
     theme = catalogue.item(item_id.rsplit(".", 1)[0])
     return ItemView("exercise", theme, [theme], exercise=item)
+
+
+def course_activities(session) -> list[tuple[ResourceLink, Activity]]:
+    """The activities placed in the launch's course on its platform, in placement order."""
+    rows = db.session.execute(
+        select(ResourceLink, Activity).join(Activity, Activity.resource_link_pk == ResourceLink.id)
+        .where(ResourceLink.platform_id == session.platform_id, ResourceLink.context_pk == session.context_pk)
+        .order_by(ResourceLink.id)
+    ).all()
+    return [(link, activity) for link, activity in rows]

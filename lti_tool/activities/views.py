@@ -17,7 +17,9 @@ from ..lti.models import LaunchSession
 from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
-from .services import activity_for, bind, item_view
+from .progress import LearnerState, learner_state
+from .services import activity_for, bind, course_activities, item_view
+from .wheel import radar_svg
 
 
 EXERCISE_TYPE_LABELS = {
@@ -45,9 +47,18 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     catalogue = get_catalogue(session.locale)
     activity = activity_for(link, catalogue)
     view = item_view(catalogue, activity.catalogue_item) if activity else None
+    state = learner_state(activity, session.user_pk) if activity else LearnerState()
+    wheels = {
+        exercise_id: radar_svg(catalogue.item(exercise_id)["segments"], [r.ratings for r in ratings],
+                               catalogue.item(exercise_id)["title"])
+        for exercise_id, ratings in state.wheels.items() if catalogue.item(exercise_id)
+    }
+    # Only the launch's own link is worked on; another link of the course is shown read-only.
+    editable = link.id == session.resource_link_pk
     template = "activities/trainer.html" if is_staff(session.role) else "activities/learner.html"
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
-                           view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS)
+                           view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
+                           wheels=wheels, editable=editable)
 
 
 @launch_required()
@@ -102,3 +113,24 @@ def deep_link_submit():
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
     db.session.commit()  # the tool's first signing key may have been created to sign this
     return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token})
+
+
+@launch_required()
+def my_progress():
+    """Every activity placed in the course, with what the launching user has done in each."""
+    session = current_launch()
+    catalogue = get_catalogue(session.locale)
+    rows = []
+    for link, activity in course_activities(session):
+        view = item_view(catalogue, activity.catalogue_item)
+        if view is None:
+            continue
+        state = learner_state(activity, session.user_pk)
+        exercise_ids = [e["id"] for t in view.themes for e in t["exercises"]
+                        if view.exercise is None or e["id"] == view.exercise["id"]]
+        done, total = state.counts(exercise_ids)
+        quizzes = [state.best_quiz[t["id"]] for t in view.themes if t["id"] in state.best_quiz]
+        rows.append({"link": link, "view": view, "done": done, "total": total,
+                     "read": len([t for t in view.themes if t["id"] in state.read]), "themes": len(view.themes),
+                     "quiz": (sum(q.score for q in quizzes), sum(q.total for q in quizzes)) if quizzes else None})
+    return render_template("activities/progress.html", launch=session, rows=rows, token=g.launch_token)

@@ -8,10 +8,9 @@ from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import and_, delete, literal, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import joinedload
 
+from ..common.db import insert_ignoring_conflict
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
@@ -155,16 +154,11 @@ def _known_rows(platform_id: int, sub: str, context_id: str | None, link_id: str
 
 
 def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any]):
-    """`found`, or the row of `model` with `keys`, inserted if missing; safe when launches race.
-
-    INSERT … ON CONFLICT DO NOTHING waits for a concurrent insert of the same key and then
-    does nothing, so a class opening a new activity at the same moment gets no duplicate-key
-    error: everyone reads the one row.
-    """
+    """`found`, or the row of `model` with `keys`, inserted if missing; safe when a class opens
+    a new activity at the same moment (no duplicate-key error: everyone reads the one row)."""
     if found is not None:
         return found
-    insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    db.session.execute(insert(model).values(**keys, **defaults).on_conflict_do_nothing())
+    insert_ignoring_conflict(model, **keys, **defaults)
     return db.session.execute(select(model).filter_by(**keys)).scalar_one()
 
 

@@ -1,0 +1,106 @@
+"""JSON endpoints of the activity page, authenticated by the launch token in the URL.
+
+A learner only ever writes their own work on the link they launched: the activity and the
+user come from the launch session, never from the request.
+"""
+
+from __future__ import annotations
+
+from flask import request
+from flask_babel import lazy_gettext as _l
+from marshmallow import ValidationError
+
+from ..catalogue.services import get_catalogue
+from ..common.launch import current_launch, launch_required
+from ..errors import ToolError
+from ..extensions import db
+from . import progress
+from .schemas import ANSWER_SCHEMAS, MentoringWheelAnswers, QuizAnswersSchema
+from .services import activity_for
+from .wheel import radar_svg
+
+
+def _context():
+    session = current_launch()
+    if session.resource_link is None:
+        raise ToolError(_l("This page belongs to an activity launch."), status=404, code="no_activity")
+    catalogue = get_catalogue(session.locale)
+    activity = activity_for(session.resource_link, catalogue)
+    if activity is None:
+        raise ToolError(_l("This activity is not configured yet: your trainer has not chosen its content. Come back later."),
+                        status=409, code="not_configured")
+    return session, catalogue, activity
+
+
+def _json_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ToolError(_l("The request must be a JSON object."), status=400, code="bad_json")
+    return body
+
+
+def _invalid(exc: ValidationError) -> ToolError:
+    field = next(iter(exc.normalized_messages()), "")
+    return ToolError(_l("Some answers are not valid: check the highlighted field."), status=422,
+                     code="invalid_answers", hint=str(field))
+
+
+@launch_required()
+def save_draft(exercise_id: str):
+    session, catalogue, activity = _context()
+    exercise = progress.exercise_of(catalogue, activity, exercise_id)
+    try:
+        answers = ANSWER_SCHEMAS[exercise["type"]]().load(_json_body().get("answers", {}))
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    draft = progress.save_draft(activity, session.user_pk, exercise_id, answers, catalogue.version)
+    db.session.commit()
+    return {"saved_at": draft.updated_at.isoformat() + "Z", "done": draft.done}
+
+
+@launch_required()
+def complete(exercise_id: str):
+    session, catalogue, activity = _context()
+    exercise = progress.exercise_of(catalogue, activity, exercise_id)
+    progress.complete_exercise(activity, session.user_pk, exercise, catalogue.version)
+    db.session.commit()
+    return {"done": True}
+
+
+@launch_required()
+def mark_read(theme_id: str):
+    session, catalogue, activity = _context()
+    progress.theme_of(catalogue, activity, theme_id)
+    progress.mark_read(activity, session.user_pk, theme_id)
+    db.session.commit()
+    return {"read": True}
+
+
+@launch_required()
+def quiz(theme_id: str):
+    session, catalogue, activity = _context()
+    theme = progress.theme_of(catalogue, activity, theme_id)
+    try:
+        answers = QuizAnswersSchema().load(_json_body())["answers"]
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    result = progress.score_quiz(activity, session.user_pk, theme, answers, catalogue.version)
+    db.session.commit()
+    return {"score": result.score, "total": result.total, "corrections": result.corrections}
+
+
+@launch_required()
+def wheel(exercise_id: str):
+    session, catalogue, activity = _context()
+    exercise = progress.exercise_of(catalogue, activity, exercise_id)
+    if exercise["type"] != "mentoring_wheel":
+        raise ToolError(_l("This exercise is not part of this activity."), status=404, code="unknown_exercise")
+    try:
+        ratings = MentoringWheelAnswers().load({"ratings": _json_body().get("ratings")})["ratings"]
+    except ValidationError as exc:
+        raise _invalid(exc) from exc
+    progress.record_wheel(activity, session.user_pk, exercise, ratings)
+    history = progress.learner_state(activity, session.user_pk).wheels.get(exercise_id, [])
+    db.session.commit()
+    svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"])
+    return {"snapshots": len(history), "svg": str(svg)}

@@ -1,0 +1,117 @@
+// Activity page: autosave of drafts, "done", sections read, quizzes and the mentoring wheel.
+// Everything talks to the tool's JSON endpoints; the launch token is in their URLs (no cookies).
+(function () {
+  "use strict";
+  // Messages come translated from the page (Flask-Babel catalogues), not from this file.
+  var T = (document.getElementById("activity-i18n") || {dataset: {}}).dataset;
+
+  function send(method, url, body) {
+    return fetch(url, {method: method, headers: {"Content-Type": "application/json", "Accept": "application/json"},
+                       body: JSON.stringify(body || {}), credentials: "omit"})
+      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
+  }
+
+  function setPath(target, path, value) {
+    var keys = path.split("."), node = target;
+    keys.forEach(function (key, i) {
+      var last = i === keys.length - 1, nextIsIndex = !last && /^\d+$/.test(keys[i + 1]);
+      var k = /^\d+$/.test(key) ? Number(key) : key;
+      if (last) { node[k] = value; return; }
+      if (node[k] === undefined) node[k] = nextIsIndex ? [] : {};
+      node = node[k];
+    });
+  }
+
+  function collect(form) {
+    var answers = {};
+    form.querySelectorAll("[data-field]").forEach(function (el) {
+      if (el.type === "radio") {
+        if (!el.checked) { if (!hasPath(answers, el.dataset.field)) setPath(answers, el.dataset.field, null); return; }
+      }
+      var value = el.hasAttribute("data-int") ? Number(el.value) : el.value;
+      setPath(answers, el.dataset.field, value);
+    });
+    ["answers", "entries", "choices"].forEach(function (k) {  // dense arrays for the schemas
+      if (Array.isArray(answers[k])) for (var i = 0; i < answers[k].length; i++) if (answers[k][i] === undefined) answers[k][i] = k === "choices" ? {} : "";
+    });
+    return answers;
+  }
+
+  function hasPath(obj, path) {
+    return path.split(".").reduce(function (n, k) { return n && n[/^\d+$/.test(k) ? Number(k) : k]; }, obj) !== undefined;
+  }
+
+  function status(form, text, isError) {
+    var el = form.querySelector("[data-status]");
+    if (el) { el.textContent = text; el.classList.toggle("error", !!isError); }
+  }
+
+  function save(form) {
+    status(form, T.saving);
+    return send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
+      status(form, res.ok ? (res.data.done ? T.done : T.saved) : res.data.error.message, !res.ok);
+      return res;
+    }).catch(function () { status(form, T.failed, true); });
+  }
+
+  document.querySelectorAll("form.exercise-form").forEach(function (form) {
+    var timer = null;
+    form.addEventListener("input", function (event) {
+      var out = event.target.previousElementSibling && event.target.previousElementSibling.querySelector("output");
+      if (out) out.textContent = event.target.value;
+      if (!form.dataset.draftUrl || event.target.readOnly || event.target.disabled) return;
+      clearTimeout(timer);
+      timer = setTimeout(function () { save(form); }, 800);
+    });
+    form.addEventListener("submit", function (event) { event.preventDefault(); });
+    var done = form.querySelector('[data-action="done"]');
+    if (done) done.addEventListener("click", function () {
+      clearTimeout(timer);
+      save(form).then(function () {
+        return send("POST", form.dataset.doneUrl);
+      }).then(function (res) {
+        if (!res) return;
+        form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
+        if (res.ok) { status(form, T.done); return; }
+        status(form, res.data.error.message, true);
+        var field = res.data.error.hint && form.querySelector('[data-field="' + res.data.error.hint.replace(/\[(\d+)\]/g, ".$1") + '"]');
+        if (field) { field.classList.add("invalid"); field.focus(); }
+      });
+    });
+    var wheel = form.querySelector('[data-action="wheel"]');
+    if (wheel) wheel.addEventListener("click", function () {
+      send("POST", wheel.dataset.url, {ratings: collect(form).ratings}).then(function (res) {
+        if (res.ok) { form.querySelector("[data-wheel]").innerHTML = res.data.svg; save(form); }
+        else status(form, res.data.error.message, true);
+      });
+    });
+  });
+
+  document.querySelectorAll('[data-action="read"]').forEach(function (button) {
+    button.addEventListener("click", function () {
+      send("POST", button.dataset.url).then(function (res) { if (res.ok) button.textContent = T.read; });
+    });
+  });
+
+  document.querySelectorAll("form.quiz-form").forEach(function (form) {
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var answers = [];
+      form.querySelectorAll("fieldset[data-question]").forEach(function (fs) {
+        var checked = fs.querySelector("input:checked");
+        answers.push(checked ? Number(checked.value) : -1);
+      });
+      var out = form.querySelector(".status");
+      if (answers.indexOf(-1) !== -1) { out.textContent = T.answerAll; return; }
+      send("POST", form.dataset.quizUrl, {answers: answers}).then(function (res) {
+        if (!res.ok) { out.textContent = res.data.error.message; return; }
+        out.textContent = T.score + " : " + res.data.score + " / " + res.data.total;
+        form.querySelectorAll("fieldset[data-question]").forEach(function (fs, i) {
+          var c = res.data.corrections[i], p = fs.querySelector(".explanation");
+          p.hidden = false; p.textContent = (c.correct ? "✓ " : "✗ ") + c.explanation;
+          fs.classList.toggle("right", c.correct); fs.classList.toggle("wrong", !c.correct);
+        });
+      });
+    });
+  });
+})();
