@@ -1,0 +1,1 @@
+"""AI-use policy per assignment: the scales, checklists, declarations and submissions."""

@@ -1,0 +1,99 @@
+"""The two AI-use scales a centre can choose, and what each level lets the tool's assistant do.
+
+Levels are ranked 1..5 on both scales so that "declared above allowed" is a comparison of ranks.
+Each level maps to an assistant mode, which the LLM service turns into a system prompt and a
+visible label:
+
+- ``off``: the assistant is not available;
+- ``learning``: it explains notions and language, it never works on the assignment;
+- ``preparation``: ideas, planning, finding information; never the deliverable itself;
+- ``improve``: feedback on, and improvements to, work the learner wrote;
+- ``collaborate``: helps produce the work, the learner keeps a critical eye;
+- ``full``: no specific restriction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+
+ASSISTANT_MODES = ("off", "learning", "preparation", "improve", "collaborate", "full")
+
+
+@dataclass(frozen=True)
+class Level:
+    code: str
+    rank: int
+    mode: str
+    label: object
+    explanation: object
+
+
+@dataclass(frozen=True)
+class Scale:
+    code: str
+    label: object
+    levels: tuple[Level, ...]
+
+    def level(self, code: str) -> Level | None:
+        return next((level for level in self.levels if level.code == code), None)
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(level.code for level in self.levels)
+
+
+AIAS = Scale(
+    "aias",
+    _l("AI Assessment Scale (AIAS)"),
+    (
+        Level("no_ai", 1, "off", _l("1 – No AI"),
+              _l("You do this work entirely without AI, relying on what you know and can do.")),
+        Level("planning", 2, "preparation", _l("2 – AI for preparation"),
+              _l("You may use AI to find ideas, plan and look for information. The work you hand "
+                 "in is written by you.")),
+        Level("collaboration", 3, "collaborate", _l("3 – Working with AI"),
+              _l("AI may help you produce the work (ideas, drafting, advice, adjustments). You "
+                 "check and question every suggestion: you do not just accept it.")),
+        Level("full", 4, "full", _l("4 – Full use of AI"),
+              _l("AI may do any part of the task, with you directing it. You show how you guided "
+                 "it to reach the goal.")),
+        Level("exploration", 5, "full", _l("5 – Exploring with AI"),
+              _l("Use AI creatively to go beyond the task: try new methods and raise new "
+                 "questions.")),
+    ),
+)
+
+SHERBROOKE = Scale(
+    "sherbrooke",
+    _l("Sherbrooke usage markers"),
+    (
+        Level("interdite", 1, "off", _l("Forbidden use"),
+              _l("AI tools may not be used for this work.")),
+        Level("limitee", 2, "learning", _l("Limited use"),
+              _l("AI may only help you learn: understand a notion, or work on the language. It "
+                 "does not work on the assignment.")),
+        Level("guidee", 3, "improve", _l("Guided use"),
+              _l("AI may help you improve work that you produced yourself.")),
+        Level("balisee", 4, "collaborate", _l("Framed use"),
+              _l("AI may produce a first version that you then improve.")),
+        Level("libre", 5, "full", _l("Free use"),
+              _l("No specific restriction applies.")),
+    ),
+)
+
+SCALES = {scale.code: scale for scale in (AIAS, SHERBROOKE)}
+DEFAULT_SCALE = "aias"
+DEFAULT_LEVEL = {"aias": "planning", "sherbrooke": "limitee"}
+
+
+def find_level(scale_code: str, level_code: str) -> Level | None:
+    scale = SCALES.get(scale_code)
+    return scale.level(level_code) if scale else None
+
+
+def assistant_mode(scale_code: str, level_code: str) -> str:
+    """The assistant mode of a level; an unknown level turns the assistant off."""
+    level = find_level(scale_code, level_code)
+    return level.mode if level else "off"
