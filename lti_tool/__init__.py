@@ -13,6 +13,7 @@ from config import Config, load_config
 
 from . import models  # noqa: F401  every area's models, so that migrations see them
 from .activities.blueprint import bp as activities_bp
+from .policy.blueprint import bp as policy_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.i18n import select_locale
@@ -70,6 +71,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)
+    app.register_blueprint(policy_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)
 

@@ -20,10 +20,12 @@ class ToolError(Exception):
     code = "bad_request"
 
     def __init__(self, message: LazyString | str, *, status: int | None = None, code: str | None = None,
-                 hint: LazyString | str | None = None) -> None:
+                 hint: LazyString | str | None = None, fields: dict | None = None) -> None:
         super().__init__(str(code or self.code))
         self.message = message
         self.hint = hint
+        # Field path → what is wrong with it, for forms to point at (JSON answers only).
+        self.fields = fields
         if status is not None:
             self.status = status
         if code is not None:
@@ -51,11 +53,13 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message, hint=None):
+def error_response(status: int, code: str, message, hint=None, fields=None):
     if wants_json():
         body = {"error": {"code": code, "message": str(message)}}
         if hint:
             body["error"]["hint"] = str(hint)
+        if fields:
+            body["error"]["fields"] = {name: str(text) for name, text in fields.items()}
         return body, status
     return render_template("errors/error.html", status=status, code=code, message=message, hint=hint), status
 
@@ -65,7 +69,7 @@ def register_error_handlers(app: Flask) -> None:
     def handle_tool_error(exc: ToolError):
         db.session.rollback()
         log.info("refused request", extra={"code": exc.code, "status": exc.status, "path": request.path})
-        return error_response(exc.status, exc.code, exc.message, exc.hint)
+        return error_response(exc.status, exc.code, exc.message, exc.hint, exc.fields)
 
     @app.errorhandler(HTTPException)
     def handle_http_error(exc: HTTPException):

@@ -2,6 +2,8 @@
 
 from .activities.models import Activity, Draft, QuizAttempt, SectionRead, WheelRating  # noqa: F401
 from .demo.models import DemoPlatformKey  # noqa: F401
+from .llm.models import AiCall  # noqa: F401
+from .policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission  # noqa: F401
 from .lti.models import (  # noqa: F401
     Context,
     Deployment,

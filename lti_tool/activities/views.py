@@ -20,6 +20,7 @@ from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state
 from .services import activity_for, bind, course_activities, item_view
 from .wheel import radar_svg
+from ..policy.views import learner_panel, trainer_panel
 
 
 EXERCISE_TYPE_LABELS = {
@@ -55,10 +56,14 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     }
     # Only the launch's own link is worked on; another link of the course is shown read-only.
     editable = link.id == session.resource_link_pk
-    template = "activities/trainer.html" if is_staff(session.role) else "activities/learner.html"
+    staff = is_staff(session.role)
+    template = "activities/trainer.html" if staff else "activities/learner.html"
+    panel = None
+    if activity is not None and editable:
+        panel = trainer_panel(session, activity) if staff else learner_panel(session, activity)
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
-                           wheels=wheels, editable=editable)
+                           wheels=wheels, editable=editable, panel=panel)
 
 
 @launch_required()
