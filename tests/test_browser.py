@@ -257,3 +257,53 @@ def test_learner_works_on_an_exercise_and_finds_the_draft_again(playwright_api, 
         assert "autonomie sur la caisse" in frame.locator('[id="m1.t2.e1-specific"]').input_value()
     finally:
         context.close()
+
+
+def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_api, server, output_dir, tmp_path):
+    """Checklist, declaration above the allowed level, receipt; then the trainer's overview."""
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+
+        def place_and_launch(role: str) -> None:
+            launch(page, server, "launch-deeplink")
+            frame.locator('[id="pick-m1.t2"]').check()
+            frame.locator('[data-testid="picker-submit"]').click()
+            frame.locator(f'[data-testid="placed-items"] button[value="{role}"]').first.click()
+
+        place_and_launch("learner")
+        frame.locator('[data-testid="policy-box"]').wait_for(state="visible")
+        for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
+            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse de test : " + key)
+        frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
+        checklist = frame.locator('[data-testid="checklist"]')
+        for item in ("before.frame", "during.confidential", "after.explain"):
+            checklist.locator(f'input[data-item="{item}"]').check()
+            checklist.locator(f'input[data-item="{item}"] ~ .tick-time').filter(has_text="20").wait_for()
+        form = frame.locator("#declaration-form")
+        form.locator('input[name="level_used"][value="full"]').check()
+        form.locator('input[name="tools"][value="le_chat"]').check()
+        form.locator('input[name="purposes"][value="drafting"]').check()
+        form.locator("#verification").fill("J'ai relu avec ma tutrice.")
+        form.locator("#honour").check()
+        form.locator('[data-testid="submit-work"]').click()
+        # Above the allowed level without a justification: refused, the field says why.
+        form.locator('[data-error-for="justification"]').filter(has_text="Expliquez pourquoi").wait_for()
+        form.locator("#justification").fill("Ma tutrice m'a demandé d'essayer.")
+        frame.locator('[data-testid="declaration"]').screenshot(path=output_dir / "declaration-form.png")
+        form.locator('[data-testid="submit-work"]').click()
+        frame.locator('[data-testid="receipt"]').wait_for(state="visible")
+        assert frame.locator('[data-testid="receipt-version"]').inner_text() == "1"
+        assert frame.locator('[data-testid="receipt-code"]').inner_text().startswith("MIA-")
+        page.screenshot(path=output_dir / "submission-receipt.png", full_page=True)
+
+        place_and_launch("trainer")
+        frame.locator('[data-testid="overview-link"]').click()
+        overview = frame.locator('[data-testid="overview"]')
+        overview.wait_for(state="visible")
+        text = overview.inner_text()
+        assert "Rendu" in text and "Niveau au-dessus de la politique" in text
+        page.screenshot(path=output_dir / "trainer-overview.png", full_page=True)
+    finally:
+        context.close()

@@ -37,7 +37,7 @@ def test_picked_items_come_back_signed_with_line_items(client, platform):
     url, _ = picker(client, platform)
     response = client.post(url + "deep-link", data={
         "item": ["m1.t2", "m4.t3.e1"], "title-m1.t2": "Objectifs SMART", "score-m1.t2": "20",
-        "title-m4.t3.e1": "Ma roue du mentorat", "score-m4.t3.e1": "10",
+        "title-m4.t3.e1": "Ma roue du mentorat", "score-m4.t3.e1": "10", "policy-m4.t3.e1": "no_ai",
     })
     assert response.status_code == 200
     page = html.unescape(response.get_data(as_text=True))
@@ -55,6 +55,7 @@ def test_picked_items_come_back_signed_with_line_items(client, platform):
     assert items[0]["custom"] == {"catalogue_item": "m1.t2"}
     assert items[0]["lineItem"] == {"scoreMaximum": 20.0, "label": "Objectifs SMART", "resourceId": "m1.t2"}
     assert items[1]["lineItem"]["resourceId"] == "m4.t3.e1"
+    assert items[1]["custom"] == {"catalogue_item": "m4.t3.e1", "ai_policy": "no_ai"}
 
 
 def test_data_is_echoed_when_the_platform_sent_it(client, platform):
@@ -72,6 +73,7 @@ def test_data_is_echoed_when_the_platform_sent_it(client, platform):
     ({"item": "m1", "title-m1": "M1", "score-m1": "0"}, "invalid_selection"),
     ({"item": "m1", "title-m1": "M1", "score-m1": "abc"}, "invalid_selection"),
     ({"item": "m9.t1", "title-m9.t1": "X", "score-m9.t1": "10"}, "unknown_item"),
+    ({"item": "m1", "title-m1": "M1", "score-m1": "10", "policy-m1": "libre"}, "unknown_level"),
 ])
 def test_bad_picks_are_refused(client, platform, form, code):
     url, _ = picker(client, platform)

@@ -11,6 +11,7 @@ class PickedItemSchema(BaseSchema):
     catalogue_id = fields.String(required=True, validate=validate.Length(min=2, max=32))
     title = fields.String(required=True, validate=validate.Length(min=1, max=255))
     score_maximum = fields.Float(required=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
+    ai_policy = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
 
 
 class DeepLinkPickSchema(BaseSchema):

@@ -20,6 +20,8 @@ from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state
 from .services import activity_for, bind, course_activities, item_view
 from .wheel import radar_svg
+from ..policy.scales import DEFAULT_LEVEL
+from ..policy.services import centre_scale
 from ..policy.views import learner_panel, trainer_panel
 
 
@@ -38,9 +40,11 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     if session.message_type == "LtiDeepLinkingRequest":
         if not is_staff(session.role):
             raise LtiRefusal("forbidden_role")
+        scale = centre_scale(session.platform_id)
         return render_template("activities/picker.html", launch=session, landing_url=landing_url, token=token,
                                catalogue=get_catalogue(session.locale),
-                               accept_multiple=_accepts_multiple(session))
+                               accept_multiple=_accepts_multiple(session), scale=scale,
+                               default_level=DEFAULT_LEVEL[scale.code])
     return _link_page(session, session.resource_link, token, landing_url)
 
 
@@ -105,7 +109,8 @@ def deep_link_submit():
     catalogue = get_catalogue(session.locale)
     picked = request.form.getlist("item")
     raw = {"items": [{"catalogue_id": item_id, "title": request.form.get(f"title-{item_id}", "").strip(),
-                      "score_maximum": request.form.get(f"score-{item_id}", "")} for item_id in picked]}
+                      "score_maximum": request.form.get(f"score-{item_id}", ""),
+                      "ai_policy": request.form.get(f"policy-{item_id}") or None} for item_id in picked]}
     try:
         data = DeepLinkPickSchema().load(raw)
     except ValidationError as exc:
@@ -113,6 +118,9 @@ def deep_link_submit():
                         status=422, code="invalid_selection") from exc
     if any(catalogue.item(item["catalogue_id"]) is None for item in data["items"]):
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
+    scale = centre_scale(session.platform_id)
+    if any(item.get("ai_policy") and scale.level(item["ai_policy"]) is None for item in data["items"]):
+        raise ToolError(_l("Choose a level of the scale."), status=422, code="unknown_level")
     if len(data["items"]) > 1 and not _accepts_multiple(session):
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])

@@ -16,6 +16,7 @@ from .toolconf import ToolRegistration
 
 # Moodle lower-cases custom parameter names and turns other characters into "_": keep ours so.
 CATALOGUE_ITEM_PARAM = "catalogue_item"
+POLICY_PARAM = "ai_policy"
 DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 
 
@@ -24,6 +25,8 @@ class PickedItem:
     catalogue_id: str
     title: str
     score_maximum: float
+    # The AI-use level the trainer chose; it becomes the assignment's policy on first launch.
+    ai_policy: str | None = None
 
 
 def deep_linking_response(session: LaunchSession, items: list[PickedItem]) -> tuple[str, str]:
@@ -44,7 +47,8 @@ def deep_linking_response(session: LaunchSession, items: list[PickedItem]) -> tu
                      .set_resource_id(item.catalogue_id))
         resources.append(
             DeepLinkResource().set_url(launch_url).set_title(item.title).set_lineitem(line_item)
-            .set_custom_params({CATALOGUE_ITEM_PARAM: item.catalogue_id})
+            .set_custom_params({CATALOGUE_ITEM_PARAM: item.catalogue_id,
+                                **({POLICY_PARAM: item.ai_policy} if item.ai_policy else {})})
         )
     deep_link = DeepLink(ToolRegistration(platform), session.deployment_id, settings)
     message = deep_link.get_message_jwt(resources)

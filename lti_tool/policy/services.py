@@ -22,12 +22,12 @@ from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
 from ..errors import ToolError
 from ..extensions import db
+from ..lti.deep_linking import POLICY_PARAM
 from ..lti.models import LtiUser, ResourceLink, utcnow
 from . import checklist as checklist_mod
 from . import scales
 from .models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
 
-POLICY_PARAM = "ai_policy"
 
 
 # --- centre and assignment policy ------------------------------------------------------------
