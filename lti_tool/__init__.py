@@ -14,6 +14,7 @@ from config import Config, load_config
 from . import models  # noqa: F401  every area's models, so that migrations see them
 from .activities.blueprint import bp as activities_bp
 from .policy.blueprint import bp as policy_bp
+from .marking.blueprint import bp as marking_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.i18n import select_locale
@@ -22,6 +23,7 @@ from .common.store import make_store
 from .errors import register_error_handlers
 from .demo.blueprint import bp as demo_bp
 from .extensions import babel, db, migrate
+from .grading.worker import init_outbox
 from .lti.blueprint import bp as lti_bp
 from .site import bp as site_bp
 
@@ -64,6 +66,7 @@ def configure_services(app: Flask) -> None:
     http = requests.Session()
     http.headers["User-Agent"] = USER_AGENT
     app.extensions["lti_http"] = http
+    init_outbox(app)  # the grade outbox thread, under the dev server only (OUTBOX_THREAD)
 
 
 def configure_blueprints(app: Flask) -> None:
@@ -72,6 +75,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(policy_bp)
+    app.register_blueprint(marking_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)
 

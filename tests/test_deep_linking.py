@@ -52,10 +52,10 @@ def test_picked_items_come_back_signed_with_line_items(client, platform):
     items = claims[DL + "content_items"]
     assert [i["type"] for i in items] == ["ltiResourceLink", "ltiResourceLink"]
     assert items[0]["url"] == "https://tool.test/lti/launch"
-    assert items[0]["custom"] == {"catalogue_item": "m1.t2"}
+    assert items[0]["custom"] == {"catalogue_item": "m1.t2", "score_maximum": "20"}
     assert items[0]["lineItem"] == {"scoreMaximum": 20.0, "label": "Objectifs SMART", "resourceId": "m1.t2"}
     assert items[1]["lineItem"]["resourceId"] == "m4.t3.e1"
-    assert items[1]["custom"] == {"catalogue_item": "m4.t3.e1", "ai_policy": "no_ai"}
+    assert items[1]["custom"] == {"catalogue_item": "m4.t3.e1", "score_maximum": "10", "ai_policy": "no_ai"}
 
 
 def test_data_is_echoed_when_the_platform_sent_it(client, platform):

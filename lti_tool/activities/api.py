@@ -16,7 +16,7 @@ from ..errors import ToolError
 from ..extensions import db
 from . import progress
 from .schemas import ANSWER_SCHEMAS, MentoringWheelAnswers, QuizAnswersSchema
-from .services import activity_for
+from .services import activity_for, item_view
 from .wheel import radar_svg
 
 
@@ -85,8 +85,23 @@ def quiz(theme_id: str):
     except ValidationError as exc:
         raise _invalid(exc) from exc
     result = progress.score_quiz(activity, session.user_pk, theme, answers, catalogue.version)
+    _post_quiz_scores(session, catalogue, activity)
     db.session.commit()
     return {"score": result.score, "total": result.total, "corrections": result.corrections}
+
+
+def _post_quiz_scores(session, catalogue, activity) -> None:
+    """The activity's self-check score for the gradebook: the best attempt of each of its
+    quizzes, added up, out of all their questions (a module has several quizzes)."""
+    from ..marking.services import queue_quiz
+
+    view = item_view(catalogue, activity.catalogue_item)
+    if view is None or view.kind == "exercise":
+        return
+    best = progress.learner_state(activity, session.user_pk).best_quiz
+    score = sum(best[t["id"]].score for t in view.themes if t["id"] in best)
+    total = sum(len(t["quiz"]) for t in view.themes)
+    queue_quiz(session, activity, session.resource_link, score, total)
 
 
 @launch_required()

@@ -17,6 +17,7 @@ from .toolconf import ToolRegistration
 # Moodle lower-cases custom parameter names and turns other characters into "_": keep ours so.
 CATALOGUE_ITEM_PARAM = "catalogue_item"
 POLICY_PARAM = "ai_policy"
+SCORE_MAXIMUM_PARAM = "score_maximum"
 DL_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
 
 
@@ -47,7 +48,7 @@ def deep_linking_response(session: LaunchSession, items: list[PickedItem]) -> tu
                      .set_resource_id(item.catalogue_id))
         resources.append(
             DeepLinkResource().set_url(launch_url).set_title(item.title).set_lineitem(line_item)
-            .set_custom_params({CATALOGUE_ITEM_PARAM: item.catalogue_id,
+            .set_custom_params({CATALOGUE_ITEM_PARAM: item.catalogue_id, SCORE_MAXIMUM_PARAM: f"{item.score_maximum:g}",
                                 **({POLICY_PARAM: item.ai_policy} if item.ai_policy else {})})
         )
     deep_link = DeepLink(ToolRegistration(platform), session.deployment_id, settings)

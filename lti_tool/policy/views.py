@@ -143,7 +143,11 @@ def create_submission():
 
 
 def _after_submit(session, submission: Submission) -> None:
-    """Hook for what a submission triggers on the platform (grade passback: Submitted, PendingManual)."""
+    """Tell the platform's gradebook the work waits for grading (Submitted, PendingManual), in
+    the submission's own transaction."""
+    from ..marking.services import queue_submission
+
+    queue_submission(session, session.resource_link)
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
@@ -292,7 +296,10 @@ def learner_panel(session, activity) -> dict[str, Any]:
     """What the learner page shows of the policy, the checklist and the submissions."""
     policy = services.policy_for(activity, session.resource_link)
     ticks = services.ticks_of(activity, session.user_pk)
+    from ..marking.services import latest_grade
+
     return {"policy": policy, "checklist": checklist_mod.by_moment(services.checklist_state(policy, ticks)),
+            "grade": latest_grade(activity, session.user_pk),
             "submissions": services.submissions_of(activity, session.user_pk), "tools": AI_TOOLS,
             "purposes": PURPOSES, "labels": _labels()}
 

@@ -1,0 +1,1 @@
+"""The trainer's grading inside the course: roster, grading page, grades the learner sees."""

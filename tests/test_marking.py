@@ -1,0 +1,198 @@
+"""Grading inside the course: roster, grading page, grades queued for the gradebook, the learner's view."""
+
+from __future__ import annotations
+
+import html
+
+from sqlalchemy import select
+
+from lti_tool.extensions import db
+from lti_tool.grading.models import ScoreOutbox
+from lti_tool.marking.models import Grade
+
+from .lti_platform import CLAIM, landing_url
+from .test_submissions import REQUIRED, declaration, ready, work
+
+AGS = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
+SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score",
+          "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"]
+MEMBERSHIPS = "https://moodle.test/mod/lti/services.php/CourseSection/101/bindings/7/memberships"
+
+
+def services(link_id: str = "link-1") -> dict:
+    return {AGS: {"scope": SCOPES, "lineitems": "https://moodle.test/mod/lti/services.php/101/lineitems?type_id=7",
+                  "lineitem": f"https://moodle.test/mod/lti/services.php/101/lineitems/55/lineitem?type_id=7"},
+            NRPS: {"context_memberships_url": MEMBERSHIPS, "service_versions": ["2.0"]}}
+
+
+def launch(platform, client, *, sub: str, role: str = "learner", name: str = "", context: str = "course-101",
+           link_id: str = "link-1", score_maximum: str = "20") -> str:
+    extra = {CLAIM + "custom": {"catalogue_item": "m1.t2", "score_maximum": score_maximum},
+             CLAIM + "context": {"id": context, "title": "Cours"}, **services(link_id)}
+    if name:
+        extra["name"] = name
+    return landing_url(platform.launch(client, role, sub=sub, link_id=link_id, **extra))
+
+
+def submitted(platform, client, sub: str, name: str) -> str:
+    url = launch(platform, client, sub=sub, name=name)
+    work(client, url)
+    client.put(url + "checklist/ticks", json={"ticks": {item: True for item in REQUIRED}})
+    assert client.post(url + "submissions", json=declaration()).status_code == 201
+    return url
+
+
+def outbox(kind: str | None = None) -> list[ScoreOutbox]:
+    db.session.expire_all()
+    query = select(ScoreOutbox).order_by(ScoreOutbox.id)
+    if kind:
+        query = query.where(ScoreOutbox.kind == kind)
+    return list(db.session.execute(query).scalars())
+
+
+def user_pk(sub: str) -> int:
+    from lti_tool.lti.models import LtiUser
+
+    return db.session.execute(select(LtiUser.id).where(LtiUser.sub == sub)).scalar_one()
+
+
+def serve_roster(platform, http_mock, members: list[dict]) -> None:
+    http_mock.add("POST", platform.token_url, json={"access_token": "t-1", "token_type": "Bearer", "expires_in": 3600})
+    http_mock.add("GET", MEMBERSHIPS, json={"id": MEMBERSHIPS, "context": {"id": "course-101"}, "members": members},
+                  content_type="application/vnd.ims.lti-nrps.v2.membershipcontainer+json")
+
+
+def test_a_submission_tells_the_gradebook_it_waits_for_grading(client, platform):
+    submitted(platform, client, "learner-a", "Camille Martin")
+    [row] = outbox()
+    assert (row.kind, row.platform_user_id, row.status) == ("submission", "learner-a", "pending")
+    assert row.payload == {"activityProgress": "Submitted", "gradingProgress": "PendingManual"}
+
+
+def test_quiz_scores_go_to_the_gradebook_until_the_work_is_submitted(client, platform):
+    url = launch(platform, client, sub="learner-a")
+    page = html.unescape(client.get(url).get_data(as_text=True))
+    assert "quiz-form" in page
+    from lti_tool.catalogue.services import CONTENT_DIR, load_catalogue
+
+    quiz = load_catalogue("fr", CONTENT_DIR).item("m1.t2")["quiz"]
+    answers = [q["answer"] for q in quiz]
+    assert client.post(url + "themes/m1.t2/quiz", json={"answers": answers}).status_code == 200
+    [row] = outbox("quiz")
+    assert row.payload == {"activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                           "scoreGiven": float(len(quiz)), "scoreMaximum": float(len(quiz))}
+    work(client, url)
+    client.put(url + "checklist/ticks", json={"ticks": {item: True for item in REQUIRED}})
+    client.post(url + "submissions", json=declaration())
+    client.post(url + "themes/m1.t2/quiz", json={"answers": answers})
+    assert len(outbox("quiz")) == 1  # after the submission, the trainer's grade owns the column
+
+
+def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_mock):
+    learner = submitted(platform, client, "learner-a", "Camille Martin")
+    serve_roster(platform, http_mock, [])
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    a = user_pk("learner-a")
+    page = html.unescape(client.get(trainer + f"grading/{a}").get_data(as_text=True))
+    assert 'data-testid="grading-page"' in page
+    assert "Accueillir mon apprentie" in page and "Le Chat (Mistral)" in page  # work and declaration side by side
+    assert "Note (0 à 20)" in page
+
+    response = client.post(trainer + f"grading/{a}/grade", json={"score": 16.5, "comment": "Objectif clair. Précisez l'échéance."})
+    assert response.status_code == 201, response.get_json()
+    grade_row = outbox("grade")[0]
+    assert grade_row.payload == {"activityProgress": "Completed", "gradingProgress": "FullyGraded",
+                                 "scoreGiven": 16.5, "scoreMaximum": 20.0,
+                                 "comment": "Objectif clair. Précisez l'échéance."}
+    assert grade_row.platform_user_id == "learner-a"
+    assert client.get(learner + "grade").get_json()["grade"]["score"] == 16.5
+    learner_page = html.unescape(client.get(learner).get_data(as_text=True))
+    assert "Ma note : 16.5 / 20" in learner_page and "Précisez l'échéance." in learner_page
+
+
+def test_bad_grades_are_refused_and_nothing_is_written(client, platform):
+    submitted(platform, client, "learner-a", "Camille Martin")
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    a = user_pk("learner-a")
+    for body, code in (({"score": 21}, "score_out_of_range"), ({"score": -1}, "score_out_of_range"),
+                       ({"score": "x"}, "invalid_fields"), ({"comment": "no score"}, "invalid_fields"),
+                       ({"score": 3, "extra": 1}, "invalid_fields")):
+        response = client.post(trainer + f"grading/{a}/grade", json=body)
+        assert response.status_code == 422 and response.get_json()["error"]["code"] == code, body
+    refused = client.post(trainer + f"grading/{a}/grade", json={"score": 21})
+    assert refused.get_json()["error"]["fields"] == {"score": "La note doit être comprise entre 0 et 20."}
+    assert db.session.execute(select(Grade)).first() is None and outbox("grade") == []
+    # A learner with a draft but no submission has nothing to grade.
+    b = launch(platform, client, sub="learner-b")
+    work(client, b)
+    response = client.post(trainer + f"grading/{user_pk('learner-b')}/grade", json={"score": 3})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "nothing_to_grade"
+
+
+def test_roster_lists_learners_who_never_launched_and_next_learner_skips_to_work_to_grade(client, platform, http_mock):
+    submitted(platform, client, "learner-a", "Camille Martin")
+    launch(platform, client, sub="learner-b", name="Noah Petit")  # launched, no work
+    submitted(platform, client, "learner-c", "Zoé Bernard")
+    serve_roster(platform, http_mock, [
+        {"user_id": "learner-a", "name": "Camille Martin", "roles": ["Learner"], "status": "Active"},
+        {"user_id": "learner-b", "name": "Noah Petit", "roles": ["Learner"]},
+        {"user_id": "learner-c", "name": "Zoé Bernard",
+         "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]},
+        {"user_id": "learner-d", "name": "Inès Moreau", "roles": ["Learner"]},
+        {"user_id": "trainer-1", "name": "Alex Dupont", "roles": ["Instructor"]},
+        {"user_id": "learner-e", "name": "Parti", "roles": ["Learner"], "status": "Inactive"},
+    ])
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    for name in ("Camille Martin", "Noah Petit", "Zoé Bernard", "Inès Moreau"):
+        assert name in page
+    assert "Alex Dupont" not in page and "Parti" not in page
+    assert "N'a jamais ouvert l'activité" in page
+    a, c = user_pk("learner-a"), user_pk("learner-c")
+    first = client.post(trainer + f"grading/{a}/grade", json={"score": 10})
+    assert first.get_json()["next_url"].endswith(f"/grading/{c}")
+    page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    assert "En attente d'envoi" in page and "Noté" in page
+
+
+def test_roster_without_the_names_service_explains_it(client, platform):
+    submitted(platform, client, "learner-a", "Camille Martin")
+    response = platform.launch(client, "trainer", sub="trainer-1", link_id="link-1",
+                               **{CLAIM + "custom": {"catalogue_item": "m1.t2"}})
+    page = html.unescape(client.get(landing_url(response) + "grading").get_data(as_text=True))
+    assert 'data-testid="roster-notice"' in page and "Camille Martin" in page
+
+
+def test_grading_is_for_the_trainers_of_the_link_only(client, platform):
+    learner = submitted(platform, client, "learner-a", "Camille Martin")
+    other = submitted(platform, client, "learner-b", "Noah Petit")
+    a = user_pk("learner-a")
+    for method, path in (("get", "grading"), ("get", f"grading/{a}"), ("post", f"grading/{a}/grade"),
+                         ("post", "grading/outbox/1/retry")):
+        assert getattr(client, method)(other + path, json={"score": 1}).status_code == 403, path
+    # A learner reads their own grade only: the endpoint takes no id.
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    client.post(trainer + f"grading/{a}/grade", json={"score": 12})
+    assert client.get(other + "grade").get_json() == {"grade": None}
+    assert client.get(learner + "grade").get_json()["grade"]["score"] == 12
+    # A trainer of another course of the same platform cannot grade or read learner A.
+    elsewhere = launch(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
+    assert client.get(elsewhere + f"grading/{a}").status_code == 404
+    assert client.post(elsewhere + f"grading/{a}/grade", json={"score": 1}).status_code == 404
+    assert len(outbox("grade")) == 1
+
+
+def test_send_again_requeues_a_failed_grade_of_this_link_only(client, platform):
+    submitted(platform, client, "learner-a", "Camille Martin")
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    client.post(trainer + f"grading/{user_pk('learner-a')}/grade", json={"score": 12})
+    row = outbox("grade")[0]
+    row.status, row.error_code, row.last_error = "failed", "http_error", "500 from the platform"
+    db.session.commit()
+    page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    assert "Renvoyer" in page and "Non envoyée" in page
+    elsewhere = launch(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
+    assert client.post(elsewhere + f"grading/outbox/{row.id}/retry", json={}).status_code == 404
+    assert client.post(trainer + f"grading/outbox/{row.id}/retry", json={}).get_json() == {"status": "waiting"}
+    assert outbox("grade")[0].status == "pending"
