@@ -33,6 +33,21 @@
     }).catch(function () { status.textContent = P.failed; status.classList.add("error"); });
   });
 
+  var draft = document.querySelector('[data-testid="ai-draft"]');
+  if (draft && form) draft.addEventListener("click", function () {
+    var status = form.querySelector("[data-status]");
+    draft.disabled = true; status.textContent = T.drafting; status.classList.remove("error");
+    send("POST", draft.dataset.url).then(function (res) {
+      draft.disabled = false;
+      if (!res.ok) { status.textContent = res.data.error.message; status.classList.add("error"); return; }
+      status.textContent = "";
+      form.comment.value = res.data.text;
+      form.from_ai_draft.value = "true";
+      form.querySelector('[data-testid="ai-draft-label"]').hidden = false;
+      form.comment.focus();
+    }).catch(function () { draft.disabled = false; status.textContent = P.failed; status.classList.add("error"); });
+  });
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-retry-url]");
     if (!button) return;

@@ -196,3 +196,26 @@ def test_send_again_requeues_a_failed_grade_of_this_link_only(client, platform):
     assert client.post(elsewhere + f"grading/outbox/{row.id}/retry", json={}).status_code == 404
     assert client.post(trainer + f"grading/outbox/{row.id}/retry", json={}).get_json() == {"status": "waiting"}
     assert outbox("grade")[0].status == "pending"
+
+
+def test_the_trainer_asks_the_ai_for_a_draft_comment_and_it_is_logged_as_theirs(client, platform):
+    from lti_tool.llm.models import AiCall
+
+    learner = submitted(platform, client, "learner-a", "Camille Martin")
+    a = user_pk("learner-a")
+    assert client.post(learner + f"grading/{a}/draft-comment", json={}).status_code == 403
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    page = html.unescape(client.get(trainer + f"grading/{a}").get_data(as_text=True))
+    assert 'data-testid="ai-draft"' in page
+    response = client.post(trainer + f"grading/{a}/draft-comment", json={})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["text"] and response.get_json()["demo"] is True
+    db.session.expire_all()
+    [call] = db.session.execute(select(AiCall)).scalars().all()
+    assert (call.purpose, call.user_pk) == ("feedback_draft", user_pk("trainer-1"))
+    assert "Accueillir mon apprentie" in str(call.prompt) and "Ce qui a bien fonctionné" in str(call.prompt)
+    assert "Camille" not in str(call.prompt)
+    # Saving with the draft marks the grade as started from AI.
+    client.post(trainer + f"grading/{a}/grade", json={"score": 14, "comment": "Relu : " + response.get_json()["text"],
+                                                      "from_ai_draft": True})
+    assert db.session.execute(select(Grade.from_ai_draft)).scalar_one() is True

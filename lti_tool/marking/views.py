@@ -85,6 +85,54 @@ def save_grade(user_pk: int):
             "roster_url": url_for("marking.roster_page", token=g.launch_token)}, 201
 
 
+WWW_EBI = {
+    "fr": "Rédige un commentaire pour l'apprenant en deux parties titrées « Ce qui a bien fonctionné » "
+          "(WWW) et « Ce serait encore mieux si » (EBI), trois points au plus chacune. "
+          "Vouvoie l'apprenant et appuie-toi seulement sur le travail ci-dessous.",
+    "en": "Write a comment for the learner in two titled parts, \"What went well\" (WWW) and \"Even better "
+          "if\" (EBI), three points at most each. Rely only on the work below.",
+}
+
+
+def _work_as_text(submission) -> str:
+    lines = []
+    for entry in submission.answers.get("exercises", {}).values():
+        lines.append(f"## {entry['exercise'].get('title', '')}")
+        lines.extend(_flatten_answers(entry["answers"]))
+    return "\n".join(lines)[:15_000]
+
+
+def _flatten_answers(value, label: str = "") -> list[str]:
+    if isinstance(value, dict):
+        return [line for key, item in value.items() for line in _flatten_answers(item, key)]
+    if isinstance(value, list):
+        return [line for item in value for line in _flatten_answers(item, label)]
+    text = str(value).strip() if value is not None else ""
+    return [f"- {label}: {text}" if label else f"- {text}"] if text else []
+
+
+@launch_required(*STAFF)
+def draft_comment(user_pk: int):
+    """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
+    call is logged as the trainer's (purpose feedback_draft), the learner's name pseudonymised."""
+    from ..llm import service as llm
+
+    session, _catalogue, activity = _context()
+    learner = _learner(session, activity, user_pk)
+    versions = policy.submissions_of(activity, user_pk)
+    if not versions:
+        raise ToolError(_l("This learner has not submitted anything to grade yet."), status=409, code="nothing_to_grade")
+    lang = "en" if session.locale.startswith("en") else "fr"
+    try:
+        result = llm.chat(session, "feedback_draft", _work_as_text(versions[0]), instructions=WWW_EBI[lang],
+                          extra_names=[learner.name] if learner.name else ())
+    except ToolError:
+        db.session.commit()  # the failed call stays in the AI log
+        raise
+    db.session.commit()
+    return {"text": result.text, "demo": result.is_demo, "call_id": result.call_id}
+
+
 @launch_required(*STAFF)
 def retry(row_id: int):
     session, _catalogue, _activity = _context()
