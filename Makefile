@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres install translations chromium bench clean
+.PHONY: run test test-postgres install translations chromium bench bench-passback clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ chromium:
 
 bench: install
 	$(BIN)/python bench/launch.py
+
+## make bench-passback: 1,000 grades through the outbox to a local AGS platform (all 200, then 30 % 503)
+bench-passback: install
+	$(BIN)/python bench/passback.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output

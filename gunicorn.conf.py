@@ -8,6 +8,11 @@ from lti_tool.common.logging import redact
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
+# Streamed AI answers hold a request for their whole length: threads keep other pages answering,
+# and the timeout is the longest an answer may take (LLM_TIMEOUT plus margin), not 30 s.
+worker_class = "gthread"
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 accesslog = "-"
 
 

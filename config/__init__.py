@@ -35,6 +35,7 @@ class Config:
     ENV_NAME = "base"
     DEFAULT_SECRET_KEY: str | None = None
     DEFAULT_DEMO_PLATFORM = False
+    DEFAULT_OUTBOX_THREAD = False
 
     def __init__(self, instance_path: Path) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
@@ -62,7 +63,20 @@ class Config:
         self.BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
         self.BABEL_DEFAULT_LOCALE = "fr"
         self.SUPPORTED_LOCALES = ("fr", "en")
+        # The grade outbox worker as a thread of the dev server; production runs `flask lti-tool worker`.
+        self.OUTBOX_THREAD = env_bool("OUTBOX_THREAD", self.DEFAULT_OUTBOX_THREAD)
         self.LLM_PROVIDER = os.environ.get("LLM_PROVIDER") or "fake"
+        # The operator's LLM defaults; a centre overrides them on its admin page (except
+        # LLM_ALLOW_NON_EU and LLM_EU_CONFIRMED, which only the operator decides, here).
+        # Values stay strings: lti_tool.llm.base.ProviderSettings.from_mapping parses and checks them.
+        for name in ("MODEL", "BASE_URL", "API_KEY", "SERVER", "TIMEOUT", "CONNECT_TIMEOUT", "TEMPERATURE",
+                     "MAX_TOKENS", "ALLOW_NON_EU", "EU_CONFIRMED", "STREAM_USAGE", "FAKE_CHUNK_DELAY"):
+            setattr(self, "LLM_" + name, os.environ.get("LLM_" + name) or None)
+        # Quotas (0: no limit), counted from the AI log; a centre may set its own.
+        self.LLM_QUOTA_LEARNER_DAILY_CALLS = env_int("LLM_QUOTA_LEARNER_DAILY_CALLS", 50)
+        self.LLM_QUOTA_LEARNER_DAILY_TOKENS = env_int("LLM_QUOTA_LEARNER_DAILY_TOKENS", 50_000)
+        self.LLM_QUOTA_CENTRE_MONTHLY_CALLS = env_int("LLM_QUOTA_CENTRE_MONTHLY_CALLS", 0)
+        self.LLM_QUOTA_CENTRE_MONTHLY_TOKENS = env_int("LLM_QUOTA_CENTRE_MONTHLY_TOKENS", 0)
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.validate()
 
@@ -75,6 +89,7 @@ class DevelopmentConfig(Config):
     # Dev only: `make run` must work with no set-up. Production refuses to start without a key.
     DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
     DEFAULT_DEMO_PLATFORM = True
+    DEFAULT_OUTBOX_THREAD = True
 
 
 class TestConfig(Config):

@@ -25,6 +25,7 @@ from .demo.blueprint import bp as demo_bp
 from .extensions import babel, db, migrate
 from .grading.worker import init_outbox
 from .lti.blueprint import bp as lti_bp
+from .llm.blueprint import bp as llm_bp
 from .site import bp as site_bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -75,6 +76,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)
     app.register_blueprint(policy_bp)
+    app.register_blueprint(llm_bp)
     app.register_blueprint(marking_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)

@@ -8,11 +8,16 @@ from flask.cli import AppGroup
 from marshmallow import ValidationError
 
 from .extensions import db
+from .grading.worker import worker_command
 from .lti import keys as lti_keys
 from .lti import services as lti_services
 from .lti.schemas import ManualPlatformSchema
+from .llm.cli import llm_config, llm_test
 
 cli = AppGroup("lti-tool", help="Mentorat IA administration.")
+cli.add_command(llm_config)
+cli.add_command(llm_test)
+cli.add_command(worker_command)  # `flask lti-tool worker`: the grade outbox
 
 
 @cli.command("rotate-keys")

@@ -55,8 +55,15 @@ class AiPromptAnswers(StrictAnswers):
     critique = answer_text()
 
 
+class ChatTurn(StrictAnswers):
+    role = fields.String(required=True, validate=validate.OneOf(("user", "assistant")))
+    content = fields.String(required=True, validate=validate.Length(max=MAX_TEXT))
+
+
 class RolePlayAnswers(StrictAnswers):
     reflection = answer_text()
+    # The exchange with the AI after its opening line, as the learner saw it.
+    transcript = fields.List(fields.Nested(ChatTurn), load_default=list, validate=validate.Length(max=60))
 
 
 class PromptTransformationAnswers(StrictAnswers):

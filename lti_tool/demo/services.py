@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from dataclasses import dataclass
 from typing import Any
 
 import jwt
@@ -25,45 +24,17 @@ from ..extensions import db
 from ..lti.keys import public_jwks
 from ..lti.models import Platform
 from ..lti.services import PlatformSpec, save_platform
+from . import gradebook
+from .course import CLIENT_ID, COURSE, DEPLOYMENT_ID, LINK, PEOPLE, issuer, platform_url, token_url  # noqa: F401
 from .models import DemoPlatformKey
 
-CLIENT_ID = "mentorat-ia-demo"
-DEPLOYMENT_ID = "demo-deployment-1"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
-
-COURSE = {"id": "demo-course-1", "label": "DEMO-TUT", "title": "Démo — Tutorat en alternance",
-          "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]}
-LINK = {"id": "demo-link-1", "title": "Module 1 — Fondamentaux du tutorat à l'ère de l'IA"}
-
-
-@dataclass(frozen=True)
-class DemoPerson:
-    sub: str
-    given_name: str
-    family_name: str
-    roles: tuple[str, ...]
-
-
-PEOPLE = {
-    "learner": DemoPerson("demo-learner-1", "Camille", "Martin",
-                          ("http://purl.imsglobal.org/vocab/lis/v2/membership#Learner",)),
-    "trainer": DemoPerson("demo-trainer-1", "Alex", "Dupont",
-                          ("http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor",)),
-}
 KINDS = {"learner": ("learner", "LtiResourceLinkRequest"), "trainer": ("trainer", "LtiResourceLinkRequest"),
          "deeplink": ("trainer", "LtiDeepLinkingRequest")}
 
 
 class DemoError(ValueError):
     """A request the demo platform refuses (as Moodle would)."""
-
-
-def platform_url() -> str:
-    return current_app.config["DEMO_PLATFORM_URL"]
-
-
-def issuer() -> str:
-    return platform_url() + "/demo"
 
 
 def ensure_registered() -> Platform:
@@ -76,7 +47,7 @@ def ensure_registered() -> Platform:
     base = platform_url()
     return save_platform(PlatformSpec(
         issuer=issuer(), client_id=CLIENT_ID, deployment_ids=(DEPLOYMENT_ID,),
-        auth_login_url=f"{base}/demo/auth", auth_token_url=f"{base}/demo/token",
+        auth_login_url=f"{base}/demo/auth", auth_token_url=token_url(),
         key_set_url=f"{base}/demo/jwks", name="Plateforme de démonstration", method="demo",
         product_family_code="mentorat-ia-demo",
     ))
@@ -173,9 +144,12 @@ def authentication_response(params: dict[str, str]) -> tuple[str, dict[str, str]
         item = hint.get("item")
         if item:
             claims[CLAIM + "resource_link"] = {"id": item["id"], "title": item["title"]}
-            claims[CLAIM + "custom"] = {"catalogue_item": item["catalogue_id"]}
+            # A placed activity's launches carry the custom parameters of its content item.
+            claims[CLAIM + "custom"] = gradebook.placed_custom(item["id"]) or {"catalogue_item": item["catalogue_id"]}
         else:
             claims[CLAIM + "resource_link"] = LINK
+        # Grade and roster services, as Moodle announces them (`lineitem` only for a coupled item).
+        claims.update(gradebook.launch_claims(claims[CLAIM + "resource_link"]["id"]))
     else:
         claims["https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"] = {
             "deep_link_return_url": platform_url() + "/demo/deep-link-return",
@@ -209,7 +183,10 @@ def read_deep_linking_response(token: str) -> list[dict[str, str]]:
     items = []
     for index, content in enumerate(claims.get("https://purl.imsglobal.org/spec/lti-dl/claim/content_items", [])):
         catalogue_id = (content.get("custom") or {}).get("catalogue_item", "")
+        line_item = content.get("lineItem") if isinstance(content.get("lineItem"), dict) else None
+        custom = content.get("custom") if isinstance(content.get("custom"), dict) else {}
         items.append({"id": f"demo-placed-{catalogue_id or index}", "title": content.get("title", ""),
-                      "catalogue_id": catalogue_id,
-                      "score_maximum": str((content.get("lineItem") or {}).get("scoreMaximum", ""))})
+                      "catalogue_id": catalogue_id, "line_item": line_item,
+                      "custom": {str(k): str(v) for k, v in custom.items()},
+                      "score_maximum": str((line_item or {}).get("scoreMaximum", ""))})
     return items

@@ -1,4 +1,4 @@
-"""Demo platform views: the course page with its two launch buttons, and the OIDC endpoints."""
+"""Demo platform views: the course page with its launch buttons, the OIDC endpoints, the gradebook."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from flask import current_app, render_template, request
 from ..common.i18n import normalise_locale
 from ..errors import ToolError
 from ..extensions import db
-from . import services
+from . import gradebook, services
 
 
 def index():
     services.ensure_registered()
     services.jwks()  # creates the demo platform's key on first use
     db.session.commit()
-    return render_template("demo/index.html", people=services.PEOPLE, course=services.COURSE, link=services.LINK)
+    return render_template("demo/index.html", people=services.PEOPLE, course=services.COURSE, link=services.LINK,
+                           placed=gradebook.placed_items())
 
 
 def launch():
@@ -53,4 +54,13 @@ def deep_link_return():
         items = services.read_deep_linking_response(request.form.get("JWT", ""))
     except services.DemoError as exc:
         raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
+    gradebook.place_items(items)  # each item with a lineItem gets its gradebook column
+    db.session.commit()
     return render_template("demo/placed.html", items=items)
+
+
+def gradebook_page():
+    """The demo course's gradebook: learners × line items, as the tool's scores left them."""
+    learners, items, scores = gradebook.gradebook(services.COURSE["id"])
+    return render_template("demo/gradebook.html", course=services.COURSE, learners=learners, items=items,
+                           scores=scores)

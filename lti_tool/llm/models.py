@@ -1,21 +1,59 @@
-"""The AI log: one row per call to the LLM, with the pseudonymised prompt and answer."""
+"""A centre's LLM settings, and the AI log: one row per call, with the pseudonymised prompt and answer."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
 from ..lti.models import utcnow
 
+PURPOSES = ("exercise", "role_play", "prompt_transformation", "feedback_draft", "assistant", "test")
+
+
+class LlmConfig(db.Model):
+    """What a centre (a platform) chose for its LLM. A null setting keeps the operator's default
+    from the environment; the operator's `LLM_ALLOW_NON_EU` is never stored here."""
+
+    __tablename__ = "llm_config"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), unique=True)
+    provider: Mapped[str] = mapped_column(String(32))
+    model: Mapped[str] = mapped_column(String(128), default="")
+    base_url: Mapped[str | None] = mapped_column(String(1024))
+    server: Mapped[str | None] = mapped_column(String(16))  # Mistral: eu | global | us
+    # Fernet token under a key derived from SECRET_KEY; shown back only as its last 4 characters.
+    api_key_encrypted: Mapped[bytes | None] = mapped_column(LargeBinary)
+    temperature: Mapped[float | None] = mapped_column()
+    max_tokens: Mapped[int | None] = mapped_column()
+    timeout: Mapped[float | None] = mapped_column()
+    quota_learner_daily_calls: Mapped[int | None] = mapped_column()
+    quota_learner_daily_tokens: Mapped[int | None] = mapped_column()
+    quota_centre_monthly_calls: Mapped[int | None] = mapped_column()
+    quota_centre_monthly_tokens: Mapped[int | None] = mapped_column()
+    # The admin's confirmation that a custom endpoint is hosted in the EU (cleared when it changes);
+    # eu_confirmed_by is null when the operator confirmed through the CLI.
+    eu_confirmed_at: Mapped[datetime | None] = mapped_column()
+    eu_confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+
 
 class AiCall(db.Model):
+    """One call to the LLM (or one attempt that failed). `prompt` is the JSON list of the messages
+    sent ({role, content}), `answer` the text as the provider returned it: both pseudonymised.
+    `outcome` is ok, stopped (the learner stopped the answer; `answer` is what had arrived), or
+    the error code (timeout, rate_limited, unavailable, circuit_open, auth, refused, bad_config)."""
+
     __tablename__ = "ai_call"
     __table_args__ = (Index("ix_ai_call_link_user", "resource_link_pk", "user_pk"),
-                      Index("ix_ai_call_platform_created", "platform_id", "created_at"))
+                      Index("ix_ai_call_platform_created", "platform_id", "created_at"),
+                      # The learner's daily quota, checked before every call.
+                      Index("ix_ai_call_user_created", "user_pk", "created_at"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))

@@ -85,19 +85,21 @@ def policy_row(activity: Activity) -> AssignmentPolicy | None:
     return db.session.execute(select(AssignmentPolicy).where(AssignmentPolicy.activity_id == activity.id)).scalar_one_or_none()
 
 
-def policy_for(activity: Activity, link: ResourceLink) -> EffectivePolicy:
-    """The assignment's policy: the trainer's, else the level Deep Linking placed (custom
-    parameter), else the scale's default level. A level not on the centre's current scale
-    falls back to the default."""
-    scale = centre_scale(link.platform_id)
-    row = policy_row(activity)
-    level = None
-    if row is not None and row.scale == scale.code:
-        level = scale.level(row.level)
+def _level(scale: scales.Scale, row: AssignmentPolicy | None, link: ResourceLink) -> scales.Level:
+    """The trainer's level, else the level Deep Linking placed (custom parameter), else the
+    scale's default. A level not on the centre's current scale falls back to the default."""
+    level = scale.level(row.level) if row is not None and row.scale == scale.code else None
     if level is None:
         level = scale.level((link.custom or {}).get(POLICY_PARAM, "")) or scale.level(scales.DEFAULT_LEVEL[scale.code])
+    return level
+
+
+def policy_for(activity: Activity, link: ResourceLink) -> EffectivePolicy:
+    """The assignment's policy: its level (see _level), the trainer's note, the checklist."""
+    scale = centre_scale(link.platform_id)
+    row = policy_row(activity)
     items = row.checklist if row is not None and row.checklist is not None else centre_template(link.platform_id)
-    return EffectivePolicy(scale=scale, level=level, note=row.note if row else "",
+    return EffectivePolicy(scale=scale, level=_level(scale, row, link), note=row.note if row else "",
                            checklist=checklist_mod.render(items),
                            custom_checklist=row is not None and row.checklist is not None,
                            set_by_trainer=row is not None)
@@ -136,16 +138,21 @@ def set_checklist(activity: Activity, link: ResourceLink, user_pk: int, items: l
 
 
 def assistant_level(resource_link_pk: int | None) -> tuple[scales.Scale, scales.Level]:
-    """The AI-use level that governs the tool's assistant on a placed activity."""
-    link = db.session.get(ResourceLink, resource_link_pk) if resource_link_pk else None
-    activity = None
-    if link is not None:
-        activity = db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one_or_none()
-    if link is None or activity is None:
-        scale = centre_scale(link.platform_id) if link is not None else scales.SCALES[scales.DEFAULT_SCALE]
-        return scale, scale.level(scales.DEFAULT_LEVEL[scale.code])
-    policy = policy_for(activity, link)
-    return policy.scale, policy.level
+    """The AI-use level that governs the tool's assistant on a placed activity (one query)."""
+    default = scales.SCALES[scales.DEFAULT_SCALE]
+    if not resource_link_pk:
+        return default, default.level(scales.DEFAULT_LEVEL[default.code])
+    found = db.session.execute(
+        select(ResourceLink, AssignmentPolicy, CentreSettings.scale)
+        .outerjoin(Activity, Activity.resource_link_pk == ResourceLink.id)
+        .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
+        .outerjoin(CentreSettings, CentreSettings.platform_id == ResourceLink.platform_id)
+        .where(ResourceLink.id == resource_link_pk)).first()
+    if found is None:
+        return default, default.level(scales.DEFAULT_LEVEL[default.code])
+    link, row, scale_code = found
+    scale = scales.SCALES[scale_code or scales.DEFAULT_SCALE]
+    return scale, _level(scale, row, link)
 
 
 # --- checklist ticks ---------------------------------------------------------------------------

@@ -1,0 +1,314 @@
+"""Any OpenAI-compatible chat completions API, through the `openai` SDK with a `base_url`.
+
+That covers the EU services that speak this API (OVHcloud AI Endpoints, Scaleway, IONOS) and
+self-hosted servers (vLLM, Ollama); OpenAI's own API only when the operator allows non-EU hosting.
+The SDK's retries are off (the resilience layer retries) and redirects are not followed (a
+redirect could take prompts to a host the hosting rules never checked).
+
+The SDK is imported when a provider is built, not when this module is: importing `openai` takes
+about a second, which every process that merely registers the provider would otherwise pay.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from .base import (
+    CallOptions,
+    ChatMessage,
+    Completion,
+    CompletionStream,
+    LLMBadConfig,
+    LLMError,
+    LLMProvider,
+    LLMRefused,
+    LLMTimeout,
+    LLMUnavailable,
+    ProviderSettings,
+    StreamEnd,
+    check_messages,
+    error_for_status,
+    error_for_transport,
+    estimate_tokens,
+    parse_retry_after,
+    prompt_chars,
+    register,
+)
+from .hosting import openai_compatible_endpoint
+
+if TYPE_CHECKING:
+    import httpx2
+    import openai
+
+log = logging.getLogger(__name__)
+
+# Self-hosted servers (vLLM, Ollama) often need no key, but the SDK refuses to start without one
+# (and would otherwise read OPENAI_API_KEY from the environment, a key meant for something else).
+NO_KEY = "no-key"
+# Words by which OpenAI-compatible services say that the content itself was refused.
+REFUSAL_MARKERS = (
+    "content_filter",
+    "content_policy",
+    "content management policy",
+    "moderation",
+    "responsibleaipolicyviolation",
+    "guardrail",
+    "safety",
+    "flagged",
+)
+MAX_DETAIL = 300
+
+
+@register("openai")
+class OpenAICompatibleProvider(LLMProvider):
+    """Chat completions on an OpenAI-compatible endpoint (settings.base_url, …/v1)."""
+
+    label = "API compatible OpenAI / OpenAI-compatible API"
+
+    def __init__(self, settings: ProviderSettings) -> None:
+        super().__init__(settings)
+        # Refused endpoints raise here (EndpointRefused, an LLMBadConfig), before any call.
+        self.hosting = openai_compatible_endpoint(
+            base_url=settings.base_url,
+            allow_non_eu=settings.allow_non_eu,
+            eu_confirmed=settings.eu_confirmed,
+        )
+        import openai
+
+        timeout = _timeout(settings.timeout, settings.connect_timeout)
+        self._client = openai.OpenAI(
+            base_url=self.hosting.url,
+            api_key=settings.api_key or NO_KEY,
+            timeout=timeout,
+            max_retries=0,
+            http_client=openai.DefaultHttpx2Client(timeout=timeout, follow_redirects=False),
+        )
+
+    def __repr__(self) -> str:
+        return f"<OpenAICompatibleProvider {self.hosting.url} model={self.settings.model!r}>"
+
+    @property
+    def endpoint(self) -> str:
+        return self.hosting.url
+
+    def close(self) -> None:
+        self._client.close()
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> Completion:
+        started = time.perf_counter()
+        check_messages(messages)
+        options = self.options(model, temperature, max_tokens, timeout)
+        try:
+            response = self._client.chat.completions.create(**self._arguments(messages, options))
+        except Exception as exc:
+            raise self._error(exc) from None
+        latency_ms = round((time.perf_counter() - started) * 1000)
+        if not response.choices:
+            raise LLMUnavailable("The endpoint answered without any choice.", provider=self.name)
+        choice = response.choices[0]
+        finish_reason = choice.finish_reason or "stop"
+        if finish_reason == "content_filter":
+            raise LLMRefused("The answer was blocked by the content filter.", provider=self.name)
+        text = choice.message.content or ""
+        usage = response.usage
+        return Completion(
+            text=text,
+            model=response.model or options.model,
+            tokens_in=usage.prompt_tokens if usage else estimate_tokens(prompt_chars(messages)),
+            tokens_out=usage.completion_tokens if usage else estimate_tokens(len(text)),
+            latency_ms=latency_ms,
+            provider=self.name,
+            finish_reason=finish_reason,
+            usage_estimated=usage is None,
+        )
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> CompletionStream:
+        started = time.perf_counter()
+        check_messages(messages)
+        options = self.options(model, temperature, max_tokens, timeout)
+        arguments = self._arguments(messages, options)
+        arguments["stream"] = True
+        if self.settings.stream_usage:
+            arguments["stream_options"] = {"include_usage": True}
+        try:
+            chunks = self._client.chat.completions.create(**arguments)
+        except Exception as exc:
+            raise self._error(exc) from None
+        return CompletionStream(
+            _Closing(self._deltas(chunks), chunks.close),
+            provider=self.name,
+            model=options.model,
+            prompt_chars=prompt_chars(messages),
+            started=started,
+        )
+
+    def _arguments(self, messages: Sequence[ChatMessage], options: CallOptions) -> dict[str, Any]:
+        return {
+            "model": options.model,
+            "messages": [{"role": m.role, "content": m.content} for m in messages],
+            "temperature": options.temperature,
+            # max_tokens rather than max_completion_tokens: the one every compatible server knows.
+            "max_tokens": options.max_tokens,
+            "timeout": _timeout(options.timeout, self.settings.connect_timeout),
+        }
+
+    def _deltas(self, chunks: openai.Stream[Any]) -> Generator[str | StreamEnd, None, None]:
+        model: str | None = None
+        finish_reason = "stop"
+        usage = None
+        try:
+            for chunk in chunks:
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    if choice.delta is not None and choice.delta.content:
+                        yield choice.delta.content
+                    if choice.finish_reason:
+                        finish_reason = choice.finish_reason
+                if finish_reason == "content_filter":
+                    raise LLMRefused(
+                        "The answer was blocked by the content filter.", provider=self.name
+                    )
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+        finally:
+            chunks.close()
+        yield StreamEnd(
+            model=model,
+            tokens_in=usage.prompt_tokens if usage else None,
+            tokens_out=usage.completion_tokens if usage else None,
+            finish_reason=finish_reason,
+        )
+
+    def _error(self, exc: BaseException) -> LLMError:
+        """Our error for an SDK (or transport) exception; its detail never holds the key.
+        Anything else (a bug) propagates unchanged."""
+        import openai
+
+        name = self.name
+        if isinstance(exc, openai.APITimeoutError):
+            return LLMTimeout("No answer in time.", provider=name)
+        if isinstance(exc, openai.APIConnectionError):
+            return LLMUnavailable(
+                f"Could not reach {self.hosting.host} ({_cause(exc)}).", provider=name
+            )
+        if isinstance(exc, openai.APIStatusError):
+            status = exc.status_code
+            detail = self._detail(f"HTTP {status}", _error_text(exc))
+            refused = status in (400, 403, 422) and _says_refused(exc)
+            retry_after = _retry_after(exc.response.headers)
+            return error_for_status(
+                status, detail, provider=name, retry_after=retry_after, refused=refused
+            )
+        if isinstance(exc, openai.ContentFilterFinishReasonError):
+            return LLMRefused("The answer was blocked by the content filter.", provider=name)
+        if isinstance(exc, openai.APIError):
+            # An error event in the middle of a stream: no status, the body says what happened.
+            detail = self._detail("Error during the answer", _error_text(exc))
+            if _says_refused(exc):
+                return LLMRefused(detail, provider=name)
+            return LLMUnavailable(detail, provider=name)
+        transport = error_for_transport(exc, provider=name)
+        if transport is not None:
+            return transport
+        if isinstance(exc, openai.OpenAIError):
+            return LLMBadConfig(self._detail("Client error", str(exc)), provider=name)
+        # Not an SDK error: a bug, which no retry or error message would fix.
+        raise exc
+
+    def _detail(self, prefix: str, text: str) -> str:
+        text = _scrub(text, self.settings.api_key)
+        return f"{prefix}: {text}" if text else prefix
+
+
+class _Closing:
+    """Iterates `items`; close() also closes the response, even before the first item."""
+
+    def __init__(
+        self, items: Generator[str | StreamEnd, None, None], close: Callable[[], None]
+    ) -> None:
+        self._items = items
+        self._close = close
+
+    def __iter__(self) -> _Closing:
+        return self
+
+    def __next__(self) -> str | StreamEnd:
+        return next(self._items)
+
+    def close(self) -> None:
+        self._items.close()
+        self._close()
+
+
+def _timeout(total: float, connect: float) -> httpx2.Timeout:
+    import httpx2
+
+    return httpx2.Timeout(total, connect=min(connect, total))
+
+
+def _error_text(exc: openai.APIError) -> str:
+    """The error's own message, without the SDK's "Error code: 429 - " prefix."""
+    body = exc.body
+    if isinstance(body, Mapping):
+        message = body.get("message")
+        parts = [str(p) for p in (body.get("code"), body.get("type")) if p]
+        text = str(message) if message else ""
+        if parts:
+            text = f"{text} ({', '.join(parts)})" if text else ", ".join(parts)
+        return text
+    return exc.message.split(" - ", 1)[-1] if exc.message.startswith("Error code") else exc.message
+
+
+def _says_refused(exc: openai.APIError) -> bool:
+    body = exc.body if isinstance(exc.body, Mapping) else {}
+    inner = body.get("innererror")
+    values = [exc.code, exc.type, body.get("message")]
+    if isinstance(inner, Mapping):
+        values.append(inner.get("code"))
+    text = " ".join(str(v) for v in values if v).lower()
+    return any(marker in text for marker in REFUSAL_MARKERS)
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    milliseconds = parse_retry_after(headers.get("retry-after-ms"))
+    if milliseconds is not None:
+        return milliseconds / 1000
+    return parse_retry_after(headers.get("retry-after"))
+
+
+def _cause(exc: BaseException) -> str:
+    cause = exc.__cause__ or exc.__context__
+    return type(cause).__name__ if cause is not None else type(exc).__name__
+
+
+def _scrub(text: str, secret: str | None) -> str:
+    """`text` fit for a log: without the key (some services echo it back) and not too long."""
+    if secret:
+        text = text.replace(secret, "***")
+    text = " ".join(text.split())
+    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
