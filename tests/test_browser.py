@@ -307,3 +307,75 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         page.screenshot(path=output_dir / "trainer-overview.png", full_page=True)
     finally:
         context.close()
+
+
+AXE = Path(__file__).resolve().parent.parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def axe_scan(page, label: str, output_dir: Path) -> None:
+    """Run axe-core (the npm package, injected by Playwright) in the tool's frame; fail on any
+    serious or critical violation, naming the rule and the elements."""
+    assert AXE.exists(), "axe-core is missing: `make test` installs it (npm)"
+    frame = tool_frame(page)
+    frame.add_script_tag(path=str(AXE))
+    result = frame.evaluate("""async () => {
+        const r = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
+        return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
+    }""")
+    (output_dir / f"axe-{label}.json").write_text(json.dumps(result, indent=1))
+    bad = [v for v in result if v["impact"] in ("serious", "critical")]
+    assert not bad, f"{label}: {bad}"
+
+
+def test_trainer_places_two_items_and_the_learner_finds_goal_and_wheel_again(playwright_api, server, output_dir,
+                                                                             tmp_path):
+    """Two items placed through Deep Linking; a SMART goal and the mentoring wheel filled, found
+    again on the next launch; screenshots and an accessibility scan of each page."""
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+        launch(page, server, "launch-deeplink")
+        frame.locator('[data-testid="picker-page"]').wait_for(state="visible")
+        frame.locator('[id="pick-m1.t2"]').check()
+        frame.locator("details.module").nth(3).locator("summary").click()  # module 4 opens
+        frame.locator('[id="pick-m4.t3.e1"]').check()
+        page.screenshot(path=output_dir / "picker.png", full_page=True)
+        axe_scan(page, "picker", output_dir)
+        frame.locator('[data-testid="picker-submit"]').click()
+        placed = frame.locator('[data-testid="placed-items"]')
+        placed.wait_for(state="visible")
+        assert "m1.t2" in placed.inner_text() and "m4.t3.e1" in placed.inner_text()
+
+        def open_placed(catalogue_id: str) -> None:
+            page.goto(f"{server.platform_url}/demo")
+            item = page.locator('[data-testid^="course-activity-"]').filter(has_text=catalogue_id)
+            item.locator('[data-testid="launch-placed-learner"]').click()
+            frame.locator(LEARNER_PAGE).wait_for(state="visible")
+
+        open_placed("m1.t2")
+        for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
+            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Mon objectif : " + key)
+        frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
+        page.screenshot(path=output_dir / "theme-page.png", full_page=True)
+        axe_scan(page, "theme-page", output_dir)
+
+        open_placed("m4.t3.e1")
+        wheel = frame.locator('form[data-exercise="m4.t3.e1"]')
+        ranges = wheel.locator('input[type="range"]')
+        assert ranges.count() == 6
+        for i in range(6):
+            ranges.nth(i).fill(str(3 + i))
+        wheel.locator('[data-action="wheel"]').click()
+        wheel.locator("[data-wheel] svg").wait_for(state="visible")
+        wheel.locator("[data-wheel]").screenshot(path=output_dir / "wheel-chart.png")
+        axe_scan(page, "wheel-page", output_dir)
+
+        # The next launch of each: the drafts are back.
+        open_placed("m1.t2")
+        assert frame.locator('[id="m1.t2.e1-specific"]').input_value() == "Mon objectif : specific"
+        open_placed("m4.t3.e1")
+        assert frame.locator('form[data-exercise="m4.t3.e1"] input[type="range"]').nth(5).input_value() == "8"
+        assert frame.locator('form[data-exercise="m4.t3.e1"] [data-wheel] svg').count() == 1
+    finally:
+        context.close()
