@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
@@ -31,18 +31,16 @@ from .base import (
     check_messages,
     error_for_status,
     error_for_transport,
-    estimate_tokens,
-    parse_retry_after,
     prompt_chars,
     register,
 )
+from .sdk import ClosingStream, http_timeout, retry_after_seconds, scrub
 from .hosting import mistral_endpoint
 
 if TYPE_CHECKING:
     import httpx2
 
 REFUSAL_MARKERS = ("content_filter", "moderation", "guardrail", "safety", "flagged")
-MAX_DETAIL = 300
 
 
 @register("mistral")
@@ -65,7 +63,7 @@ class MistralProvider(LLMProvider):
         from mistralai.client.utils import BackoffStrategy, RetryConfig
 
         self._http = httpx2.Client(
-            timeout=_timeout(settings.timeout, settings.connect_timeout),
+            timeout=http_timeout(settings.timeout, settings.connect_timeout),
             follow_redirects=False,
             event_hooks={"request": [_ConnectTimeout(settings.connect_timeout)]},
         )
@@ -147,7 +145,7 @@ class MistralProvider(LLMProvider):
         except Exception as exc:
             raise self._error(exc) from None
         return CompletionStream(
-            _Closing(self._deltas(events), events.close),
+            ClosingStream(self._deltas(events), events.close),
             provider=self.name,
             model=options.model,
             prompt_chars=prompt_chars(messages),
@@ -219,7 +217,7 @@ class MistralProvider(LLMProvider):
                     provider=name,
                     status=status,
                 )
-            retry_after = _retry_after(exc.headers)
+            retry_after = retry_after_seconds(exc.headers)
             return error_for_status(
                 status, detail, provider=name, retry_after=retry_after, refused=refused
             )
@@ -233,7 +231,7 @@ class MistralProvider(LLMProvider):
         raise exc
 
     def _detail(self, prefix: str, text: str) -> str:
-        text = _scrub(text, self.settings.api_key)
+        text = scrub(text, self.settings.api_key)
         return f"{prefix}: {text}" if text else prefix
 
 
@@ -278,32 +276,6 @@ class _Silent:
         pass
 
 
-class _Closing:
-    """Iterates `items`; close() also closes the response, even before the first item."""
-
-    def __init__(
-        self, items: Generator[str | StreamEnd, None, None], close: Callable[[], None]
-    ) -> None:
-        self._items = items
-        self._close = close
-
-    def __iter__(self) -> _Closing:
-        return self
-
-    def __next__(self) -> str | StreamEnd:
-        return next(self._items)
-
-    def close(self) -> None:
-        self._items.close()
-        self._close()
-
-
-def _timeout(total: float, connect: float) -> httpx2.Timeout:
-    import httpx2
-
-    return httpx2.Timeout(total, connect=min(connect, total))
-
-
 def _milliseconds(seconds: float) -> int:
     return max(1, round(seconds * 1000))
 
@@ -345,18 +317,3 @@ def _says_refused(payload: Mapping[str, Any]) -> bool:
     values = [error.get("code"), error.get("type"), error.get("message")]
     text = " ".join(str(v) for v in values if v).lower()
     return any(marker in text for marker in REFUSAL_MARKERS)
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    milliseconds = parse_retry_after(headers.get("retry-after-ms"))
-    if milliseconds is not None:
-        return milliseconds / 1000
-    return parse_retry_after(headers.get("retry-after"))
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """`text` fit for a log: without the key (some services echo it back) and not too long."""
-    if secret:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
@@ -33,14 +33,13 @@ from .base import (
     error_for_status,
     error_for_transport,
     estimate_tokens,
-    parse_retry_after,
     prompt_chars,
     register,
 )
+from .sdk import ClosingStream, http_timeout, retry_after_seconds, scrub
 from .hosting import openai_compatible_endpoint
 
 if TYPE_CHECKING:
-    import httpx2
     import openai
 
 log = logging.getLogger(__name__)
@@ -59,7 +58,6 @@ REFUSAL_MARKERS = (
     "safety",
     "flagged",
 )
-MAX_DETAIL = 300
 
 
 @register("openai")
@@ -78,7 +76,7 @@ class OpenAICompatibleProvider(LLMProvider):
         )
         import openai
 
-        timeout = _timeout(settings.timeout, settings.connect_timeout)
+        timeout = http_timeout(settings.timeout, settings.connect_timeout)
         self._client = openai.OpenAI(
             base_url=self.hosting.url,
             api_key=settings.api_key or NO_KEY,
@@ -154,7 +152,7 @@ class OpenAICompatibleProvider(LLMProvider):
         except Exception as exc:
             raise self._error(exc) from None
         return CompletionStream(
-            _Closing(self._deltas(chunks), chunks.close),
+            ClosingStream(self._deltas(chunks), chunks.close),
             provider=self.name,
             model=options.model,
             prompt_chars=prompt_chars(messages),
@@ -168,7 +166,7 @@ class OpenAICompatibleProvider(LLMProvider):
             "temperature": options.temperature,
             # max_tokens rather than max_completion_tokens: the one every compatible server knows.
             "max_tokens": options.max_tokens,
-            "timeout": _timeout(options.timeout, self.settings.connect_timeout),
+            "timeout": http_timeout(options.timeout, self.settings.connect_timeout),
         }
 
     def _deltas(self, chunks: openai.Stream[Any]) -> Generator[str | StreamEnd, None, None]:
@@ -220,7 +218,7 @@ class OpenAICompatibleProvider(LLMProvider):
             status = exc.status_code
             detail = self._detail(f"HTTP {status}", _error_text(exc))
             refused = status in (400, 403, 422) and _says_refused(exc)
-            retry_after = _retry_after(exc.response.headers)
+            retry_after = retry_after_seconds(exc.response.headers)
             return error_for_status(
                 status, detail, provider=name, retry_after=retry_after, refused=refused
             )
@@ -241,34 +239,8 @@ class OpenAICompatibleProvider(LLMProvider):
         raise exc
 
     def _detail(self, prefix: str, text: str) -> str:
-        text = _scrub(text, self.settings.api_key)
+        text = scrub(text, self.settings.api_key)
         return f"{prefix}: {text}" if text else prefix
-
-
-class _Closing:
-    """Iterates `items`; close() also closes the response, even before the first item."""
-
-    def __init__(
-        self, items: Generator[str | StreamEnd, None, None], close: Callable[[], None]
-    ) -> None:
-        self._items = items
-        self._close = close
-
-    def __iter__(self) -> _Closing:
-        return self
-
-    def __next__(self) -> str | StreamEnd:
-        return next(self._items)
-
-    def close(self) -> None:
-        self._items.close()
-        self._close()
-
-
-def _timeout(total: float, connect: float) -> httpx2.Timeout:
-    import httpx2
-
-    return httpx2.Timeout(total, connect=min(connect, total))
 
 
 def _error_text(exc: openai.APIError) -> str:
@@ -294,21 +266,6 @@ def _says_refused(exc: openai.APIError) -> bool:
     return any(marker in text for marker in REFUSAL_MARKERS)
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    milliseconds = parse_retry_after(headers.get("retry-after-ms"))
-    if milliseconds is not None:
-        return milliseconds / 1000
-    return parse_retry_after(headers.get("retry-after"))
-
-
 def _cause(exc: BaseException) -> str:
     cause = exc.__cause__ or exc.__context__
     return type(cause).__name__ if cause is not None else type(exc).__name__
-
-
-def _scrub(text: str, secret: str | None) -> str:
-    """`text` fit for a log: without the key (some services echo it back) and not too long."""
-    if secret:
-        text = text.replace(secret, "***")
-    text = " ".join(text.split())
-    return text if len(text) <= MAX_DETAIL else text[: MAX_DETAIL - 1] + "…"
