@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
+from lti_tool.activities.models import Draft
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
 
@@ -32,6 +33,12 @@ def place_and_open(page, server, item: str) -> None:
     frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
 
 
+def saved_answers(server, exercise_id: str) -> dict:
+    with server.app.app_context():
+        draft = db.session.execute(select(Draft).where(Draft.exercise_id == exercise_id)).scalar_one_or_none()
+        return dict(draft.answers) if draft else {}
+
+
 def ai_calls(server) -> list[AiCall]:
     with server.app.app_context():
         return list(db.session.execute(select(AiCall).order_by(AiCall.id)).scalars())
@@ -50,7 +57,7 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         assert box.locator('[data-testid="assistant-mode"]').inner_text()
         prompt = box.locator('[data-field="prompt"]')
         prompt.fill("Explique la gestion des stocks à trois niveaux : débutant, intermédiaire et avancé.")
-        box.locator('[data-ai="run"]').click()
+        box.locator('[data-ai="run"]').dispatch_event("click")  # a DOM click: no hit-testing race
         box.locator('[data-ai="stop"]').wait_for(state="visible")
         answer = box.locator('[data-field="answer"]')
         tool_frame(page).wait_for_function("(sel) => document.querySelector(sel).value.length > 0",
@@ -64,8 +71,17 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         assert [c.outcome for c in ai_calls(server)] == ["stopped"]
 
         server.app.config["LLM_FAKE_CHUNK_DELAY"] = "0"
-        box.locator('[data-ai="run"]').click()
-        box.locator('[data-ai="stop"]').wait_for(state="hidden")
+        # The stopped answer is autosaved first: the page settles before the next click.
+        box.locator('[data-status]').filter(has_text="Enregistré").wait_for(state="visible")
+        box.locator('[data-ai="run"]').dispatch_event("click")  # a DOM click: no hit-testing race
+        box.locator("[data-ai-status]").filter(has_text="Réponse reçue").or_(
+            box.locator("[data-ai-status]").filter(has_text="L'IA répond")).first.wait_for()
+        # The whole answer replaced the partial one and the stream ended (Stop hidden again).
+        tool_frame(page).wait_for_function(
+            """([sel, partial]) => { const f = document.querySelector(sel);
+                 return f.querySelector('[data-field="answer"]').value !== partial
+                        && f.querySelector('[data-ai="stop"]').hidden; }""",
+            arg=['form[data-exercise="m1.t4.e1"]', partial])
         box.locator('[data-status]').filter(has_text="Enregistré").wait_for(state="visible")  # autosaved draft
         full = answer.input_value()
         assert full and full != partial
@@ -76,11 +92,16 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         # The role play: the AI opened, the learner answers, the exchange is in the draft.
         play = frame.locator('form[data-exercise="m1.t4.e3"]')
         play.locator("[data-chat-input]").fill("Je suis vraiment désolée, je regarde tout de suite ce que je peux faire.")
-        play.locator('[data-ai="run"]').click()
+        page.wait_for_timeout(1000)  # the previous exercise's autosave (800 ms debounce) has landed
+        play.locator('[data-ai="run"]').dispatch_event("click")  # a DOM click: no hit-testing race
         play.locator("li.turn.assistant[data-turn]").wait_for(state="visible")
         play.locator('[data-ai="stop"]').wait_for(state="hidden")
-        play.locator('[data-status]').filter(has_text="Enregistré").wait_for(state="visible")
         assert play.locator("li[data-turn]").count() == 2
+        for _ in range(50):  # the transcript reaches the draft (autosave, 800 ms debounce)
+            if len(saved_answers(server, "m1.t4.e3").get("transcript") or []) == 2:
+                break
+            page.wait_for_timeout(200)
+        assert len(saved_answers(server, "m1.t4.e3")["transcript"]) == 2
         page.screenshot(path=output_dir / "assistant-role-play.png", full_page=True)
         place_and_open(page, server, "m1.t4")  # a new launch of the same link: the transcript is back
         frame.locator('form[data-exercise="m1.t4.e3"] li[data-turn]').first.wait_for(state="visible")
