@@ -6,11 +6,11 @@ user come from the launch session, never from the request.
 
 from __future__ import annotations
 
-from flask import request
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
 from ..catalogue.services import get_catalogue
+from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
 from ..errors import ToolError
 from ..extensions import db
@@ -20,7 +20,8 @@ from .services import activity_for, item_view
 from .wheel import radar_svg
 
 
-def _context():
+def launch_activity():
+    """The launch session, the catalogue in its language and the launched link's activity."""
     session = current_launch()
     if session.resource_link is None:
         raise ToolError(_l("This page belongs to an activity launch."), status=404, code="no_activity")
@@ -32,13 +33,6 @@ def _context():
     return session, catalogue, activity
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ToolError(_l("The request must be a JSON object."), status=400, code="bad_json")
-    return body
-
-
 def _invalid(exc: ValidationError) -> ToolError:
     field = next(iter(exc.normalized_messages()), "")
     return ToolError(_l("Some answers are not valid: check the highlighted field."), status=422,
@@ -47,10 +41,10 @@ def _invalid(exc: ValidationError) -> ToolError:
 
 @launch_required()
 def save_draft(exercise_id: str):
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     exercise = progress.exercise_of(catalogue, activity, exercise_id)
     try:
-        answers = ANSWER_SCHEMAS[exercise["type"]]().load(_json_body().get("answers", {}))
+        answers = ANSWER_SCHEMAS[exercise["type"]]().load(json_body().get("answers", {}))
     except ValidationError as exc:
         raise _invalid(exc) from exc
     draft = progress.save_draft(activity, session.user_pk, exercise_id, answers, catalogue.version)
@@ -60,7 +54,7 @@ def save_draft(exercise_id: str):
 
 @launch_required()
 def complete(exercise_id: str):
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     exercise = progress.exercise_of(catalogue, activity, exercise_id)
     progress.complete_exercise(activity, session.user_pk, exercise, catalogue.version)
     db.session.commit()
@@ -69,7 +63,7 @@ def complete(exercise_id: str):
 
 @launch_required()
 def mark_read(theme_id: str):
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     progress.theme_of(catalogue, activity, theme_id)
     progress.mark_read(activity, session.user_pk, theme_id)
     db.session.commit()
@@ -78,10 +72,10 @@ def mark_read(theme_id: str):
 
 @launch_required()
 def quiz(theme_id: str):
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     theme = progress.theme_of(catalogue, activity, theme_id)
     try:
-        answers = QuizAnswersSchema().load(_json_body())["answers"]
+        answers = QuizAnswersSchema().load(json_body())["answers"]
     except ValidationError as exc:
         raise _invalid(exc) from exc
     result = progress.score_quiz(activity, session.user_pk, theme, answers, catalogue.version)
@@ -106,12 +100,12 @@ def _post_quiz_scores(session, catalogue, activity) -> None:
 
 @launch_required()
 def wheel(exercise_id: str):
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     exercise = progress.exercise_of(catalogue, activity, exercise_id)
     if exercise["type"] != "mentoring_wheel":
         raise ToolError(_l("This exercise is not part of this activity."), status=404, code="unknown_exercise")
     try:
-        ratings = MentoringWheelAnswers().load({"ratings": _json_body().get("ratings")})["ratings"]
+        ratings = MentoringWheelAnswers().load({"ratings": json_body().get("ratings")})["ratings"]
     except ValidationError as exc:
         raise _invalid(exc) from exc
     progress.record_wheel(activity, session.user_pk, exercise, ratings)

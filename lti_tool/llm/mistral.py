@@ -34,7 +34,7 @@ from .base import (
     prompt_chars,
     register,
 )
-from .sdk import ClosingStream, http_timeout, retry_after_seconds, scrub
+from .sdk import ClosingStream, completion_of, http_timeout, retry_after_seconds, scrub
 from .hosting import mistral_endpoint
 
 if TYPE_CHECKING:
@@ -109,24 +109,8 @@ class MistralProvider(LLMProvider):
             response = self._client.chat.complete(**self._arguments(messages, options))
         except Exception as exc:
             raise self._error(exc) from None
-        latency_ms = round((time.perf_counter() - started) * 1000)
-        if not response.choices:
-            raise LLMUnavailable("The endpoint answered without any choice.", provider=self.name)
-        choice = response.choices[0]
-        finish_reason = str(choice.finish_reason or "stop")
-        if finish_reason == "content_filter":
-            raise LLMRefused("The answer was blocked by the content filter.", provider=self.name)
-        text = _text(choice.message.content if choice.message is not None else None)
-        usage = response.usage
-        return Completion(
-            text=text,
-            model=response.model or options.model,
-            tokens_in=usage.prompt_tokens or 0,
-            tokens_out=usage.completion_tokens or 0,
-            latency_ms=latency_ms,
-            provider=self.name,
-            finish_reason=finish_reason,
-        )
+        return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
+                             text_of=_text)
 
     def stream(
         self,

@@ -32,11 +32,10 @@ from .base import (
     check_messages,
     error_for_status,
     error_for_transport,
-    estimate_tokens,
     prompt_chars,
     register,
 )
-from .sdk import ClosingStream, http_timeout, retry_after_seconds, scrub
+from .sdk import ClosingStream, completion_of, http_timeout, retry_after_seconds, scrub
 from .hosting import openai_compatible_endpoint
 
 if TYPE_CHECKING:
@@ -111,25 +110,8 @@ class OpenAICompatibleProvider(LLMProvider):
             response = self._client.chat.completions.create(**self._arguments(messages, options))
         except Exception as exc:
             raise self._error(exc) from None
-        latency_ms = round((time.perf_counter() - started) * 1000)
-        if not response.choices:
-            raise LLMUnavailable("The endpoint answered without any choice.", provider=self.name)
-        choice = response.choices[0]
-        finish_reason = choice.finish_reason or "stop"
-        if finish_reason == "content_filter":
-            raise LLMRefused("The answer was blocked by the content filter.", provider=self.name)
-        text = choice.message.content or ""
-        usage = response.usage
-        return Completion(
-            text=text,
-            model=response.model or options.model,
-            tokens_in=usage.prompt_tokens if usage else estimate_tokens(prompt_chars(messages)),
-            tokens_out=usage.completion_tokens if usage else estimate_tokens(len(text)),
-            latency_ms=latency_ms,
-            provider=self.name,
-            finish_reason=finish_reason,
-            usage_estimated=usage is None,
-        )
+        return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
+                             text_of=lambda content: content or "")
 
     def stream(
         self,

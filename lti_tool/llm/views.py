@@ -14,6 +14,7 @@ from flask import Response, g, redirect, render_template, request, stream_with_c
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
 from ..errors import ToolError
 from ..extensions import db
@@ -44,16 +45,9 @@ TEST_RESULTS = {
 }
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise ToolError(_l("The request must be a JSON object."), status=400, code="bad_json")
-    return body
-
-
 def _chat_request() -> dict[str, Any]:
     try:
-        return ChatRequestSchema().load(_json_body())
+        return ChatRequestSchema().load(json_body())
     except ValidationError as exc:
         fields = {name: _l("This value is not valid.") for name in exc.normalized_messages()}
         raise ToolError(_l("The message cannot be sent: check what you wrote."), status=422, code="invalid_request",

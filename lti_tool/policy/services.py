@@ -23,6 +23,7 @@ from ..common.db import insert_ignoring_conflict
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.deep_linking import POLICY_PARAM
+from ..llm import log as ai_log
 from ..lti.models import LtiUser, ResourceLink, utcnow
 from . import checklist as checklist_mod
 from . import scales
@@ -197,30 +198,6 @@ def required_missing(policy: EffectivePolicy, ticks: dict[str, str]) -> list[dic
     return [item for item in policy.checklist if item["required"] and item["id"] not in ticks]
 
 
-# --- the AI log --------------------------------------------------------------------------------
-
-
-def ai_calls(link_pk: int, user_pk: int) -> list[dict[str, Any]]:
-    """Every call the tool's assistant made for this learner on this assignment, oldest first."""
-    from ..llm.models import AiCall
-
-    rows = db.session.execute(select(AiCall).where(AiCall.resource_link_pk == link_pk, AiCall.user_pk == user_pk)
-                              .order_by(AiCall.id)).scalars()
-    return [{"id": row.id, "at": row.created_at.isoformat(timespec="seconds") + "Z", "provider": row.provider,
-             "model": row.model, "purpose": row.purpose, "exercise_id": row.exercise_id, "prompt": row.prompt,
-             "answer": row.answer, "outcome": row.outcome} for row in rows]
-
-
-def ai_call_counts(link_pk: int, user_pks: list[int]) -> dict[int, int]:
-    from ..llm.models import AiCall
-
-    if not user_pks:
-        return {}
-    rows = db.session.execute(select(AiCall.user_pk, func.count()).where(
-        AiCall.resource_link_pk == link_pk, AiCall.user_pk.in_(user_pks)).group_by(AiCall.user_pk)).all()
-    return {user_pk: count for user_pk, count in rows}
-
-
 # --- declaration and submission ------------------------------------------------------------------
 
 
@@ -341,7 +318,7 @@ def submit(activity: Activity, link: ResourceLink, user_pk: int, catalogue: Cata
     Flushes; the caller commits."""
     policy = policy_for(activity, link)
     ticks = ticks_of(activity, user_pk)
-    log = ai_calls(link.id, user_pk)
+    log = ai_log.calls_of(link.id, user_pk)
     snapshot = work_snapshot(activity, user_pk, catalogue)
     level, flags = check_declaration(declaration, policy, required_missing(policy, ticks), len(log),
                                      not snapshot.empty)
@@ -375,6 +352,14 @@ def _receipt(activity_id: int, user_pk: int, version: int, at: datetime) -> str:
 def submissions_of(activity: Activity, user_pk: int) -> list[Submission]:
     return list(db.session.execute(select(Submission).where(
         Submission.activity_id == activity.id, Submission.user_pk == user_pk).order_by(Submission.version.desc())).scalars())
+
+
+def learner_with_work(platform_id: int, activity: Activity, user_pk: int) -> LtiUser:
+    """A learner of the platform who worked on `activity` (what a trainer of its link may read)."""
+    user = db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)).scalar_one_or_none()
+    if user is None or not worked_on(activity, user_pk):
+        raise ToolError(_l("This learner has no work on this activity."), status=404, code="unknown_learner")
+    return user
 
 
 def worked_on(activity: Activity, user_pk: int) -> bool:
@@ -441,7 +426,7 @@ def overview(activity: Activity, link: ResourceLink, extra_learners: dict[int, s
     names = dict(db.session.execute(select(LtiUser.id, LtiUser.name).where(
         LtiUser.id.in_(user_pks), LtiUser.platform_id == link.platform_id)).all()) if user_pks else {}
     names.update({pk: name for pk, name in (extra_learners or {}).items() if not names.get(pk)})
-    calls = ai_call_counts(link.id, sorted(user_pks))
+    calls = ai_log.call_counts(link.id, sorted(user_pks))
     rows = []
     for user_pk in user_pks:
         user_ticks = ticks.get(user_pk, {})

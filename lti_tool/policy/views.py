@@ -13,13 +13,12 @@ from typing import Any
 from flask import Response, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
-from sqlalchemy import select
 
-from ..activities.api import _context, _json_body
+from ..activities.api import launch_activity
+from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
 from ..errors import ToolError
 from ..extensions import db
-from ..lti.models import LtiUser
 from . import checklist as checklist_mod
 from . import services
 from .models import Submission
@@ -82,7 +81,7 @@ def policy_json(policy: services.EffectivePolicy, ticks: dict[str, str] | None =
 
 @launch_required()
 def get_policy():
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     policy = services.policy_for(activity, session.resource_link)
     ticks = services.ticks_of(activity, session.user_pk) if session.role == "learner" else None
     return policy_json(policy, ticks)
@@ -90,8 +89,8 @@ def get_policy():
 
 @launch_required(*STAFF)
 def put_policy():
-    session, _catalogue, activity = _context()
-    data = _load(PolicySchema(), _json_body())
+    session, _catalogue, activity = launch_activity()
+    data = _load(PolicySchema(), json_body())
     policy = services.set_policy(activity, session.resource_link, session.user_pk, data["level"], data["note"])
     db.session.commit()
     return policy_json(policy)
@@ -99,8 +98,8 @@ def put_policy():
 
 @launch_required(*STAFF)
 def put_checklist():
-    session, _catalogue, activity = _context()
-    data = _load(ChecklistEditSchema(), _json_body())
+    session, _catalogue, activity = launch_activity()
+    data = _load(ChecklistEditSchema(), json_body())
     policy = services.set_checklist(activity, session.resource_link, session.user_pk, data["items"])
     db.session.commit()
     return policy_json(policy)
@@ -108,7 +107,7 @@ def put_checklist():
 
 @launch_required(*STAFF)
 def reset_checklist():
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     policy = services.set_checklist(activity, session.resource_link, session.user_pk, None)
     db.session.commit()
     return policy_json(policy)
@@ -116,8 +115,8 @@ def reset_checklist():
 
 @launch_required()
 def put_ticks():
-    session, _catalogue, activity = _context()
-    data = _load(TicksSchema(), _json_body())
+    session, _catalogue, activity = launch_activity()
+    data = _load(TicksSchema(), json_body())
     ticks = services.set_ticks(activity, session.resource_link, session.user_pk, data["ticks"])
     db.session.commit()
     return {"ticks": ticks}
@@ -131,9 +130,9 @@ def _learner_only(session) -> None:
 
 @launch_required()
 def create_submission():
-    session, catalogue, activity = _context()
+    session, catalogue, activity = launch_activity()
     _learner_only(session)
-    data = _load(SubmitSchema(), _json_body())
+    data = _load(SubmitSchema(), json_body())
     submission = services.submit(activity, session.resource_link, session.user_pk, catalogue, session.locale,
                                  data["declaration"])
     _after_submit(session, submission)
@@ -160,7 +159,7 @@ def submission_json(submission: Submission) -> dict[str, Any]:
 
 @launch_required()
 def list_submissions():
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     return {"submissions": [{"version": s.version, "receipt": s.receipt,
                              "submitted_at": s.submitted_at.isoformat(timespec="seconds") + "Z", "flags": s.flags}
                             for s in services.submissions_of(activity, session.user_pk)]}
@@ -168,60 +167,52 @@ def list_submissions():
 
 @launch_required()
 def get_submission(version: int):
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     return submission_json(services.submission_of(activity, session.user_pk, version))
-
-
-def _learner_in_scope(session, activity, user_pk: int) -> LtiUser:
-    """A learner of the trainer's own link: a user of the same platform who worked on it."""
-    user = db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == session.platform_id)).scalar_one_or_none()
-    if user is None or not services.worked_on(activity, user_pk):
-        raise ToolError(_l("This learner has no work on this activity."), status=404, code="unknown_learner")
-    return user
 
 
 @launch_required(*STAFF)
 def learner_submissions(user_pk: int):
-    session, _catalogue, activity = _context()
-    _learner_in_scope(session, activity, user_pk)
+    session, _catalogue, activity = launch_activity()
+    services.learner_with_work(session.platform_id, activity, user_pk)
     return {"submissions": [submission_json(s) for s in services.submissions_of(activity, user_pk)]}
 
 
 @launch_required(*STAFF)
 def learner_submission(user_pk: int, version: int):
-    session, _catalogue, activity = _context()
-    _learner_in_scope(session, activity, user_pk)
+    session, _catalogue, activity = launch_activity()
+    services.learner_with_work(session.platform_id, activity, user_pk)
     return submission_json(services.submission_of(activity, user_pk, version))
 
 
 # --- pages ---------------------------------------------------------------------------------------
 
 
-def _labels() -> dict[str, Any]:
+def labels() -> dict[str, Any]:
     return {"tools": TOOL_LABELS, "purposes": PURPOSE_LABELS, "statuses": STATUS_LABELS, "flags": FLAG_LABELS}
 
 
 @launch_required()
 def receipt(version: int):
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     submission = services.submission_of(activity, session.user_pk, version)
     return render_template("policy/receipt.html", launch=session, token=g.launch_token, submission=submission,
-                           learner=session.user, labels=_labels(), link=session.resource_link,
+                           learner=session.user, labels=labels(), link=session.resource_link,
                            versions=services.submissions_of(activity, session.user_pk))
 
 
 @launch_required(*STAFF)
 def trainer_submission(user_pk: int, version: int):
-    session, _catalogue, activity = _context()
-    learner = _learner_in_scope(session, activity, user_pk)
+    session, _catalogue, activity = launch_activity()
+    learner = services.learner_with_work(session.platform_id, activity, user_pk)
     submission = services.submission_of(activity, user_pk, version)
     return render_template("policy/receipt.html", launch=session, token=g.launch_token, submission=submission,
-                           learner=learner, labels=_labels(), link=session.resource_link, trainer=True,
+                           learner=learner, labels=labels(), link=session.resource_link, trainer=True,
                            versions=services.submissions_of(activity, user_pk))
 
 
 def _overview_rows():
-    session, _catalogue, activity = _context()
+    session, _catalogue, activity = launch_activity()
     rows = services.overview(activity, session.resource_link)
     status, flag = request.args.get("status") or None, request.args.get("flag") or None
     return session, activity, rows, services.filter_rows(rows, status, flag), status, flag
@@ -232,7 +223,7 @@ def overview_page():
     session, activity, all_rows, rows, status, flag = _overview_rows()
     policy = services.policy_for(activity, session.resource_link)
     return render_template("policy/overview.html", launch=session, token=g.launch_token, rows=rows,
-                           total=len(all_rows), status=status, flag=flag, labels=_labels(), policy=policy,
+                           total=len(all_rows), status=status, flag=flag, labels=labels(), policy=policy,
                            link=session.resource_link, statuses=services.STATUSES, flags=services.FLAGS)
 
 
@@ -282,7 +273,7 @@ def centre_page():
 @launch_required("admin")
 def put_centre():
     session = current_launch()
-    body = _json_body()
+    body = json_body()
     data = _load(CentreSettingsSchema(), {"scale": body.get("scale", services.centre_scale(session.platform_id).code)})
     items = None
     if "items" in body:
@@ -301,10 +292,10 @@ def learner_panel(session, activity) -> dict[str, Any]:
     return {"policy": policy, "checklist": checklist_mod.by_moment(services.checklist_state(policy, ticks)),
             "grade": latest_grade(activity, session.user_pk),
             "submissions": services.submissions_of(activity, session.user_pk), "tools": AI_TOOLS,
-            "purposes": PURPOSES, "labels": _labels()}
+            "purposes": PURPOSES, "labels": labels()}
 
 
 def trainer_panel(session, activity) -> dict[str, Any]:
     policy = services.policy_for(activity, session.resource_link)
-    return {"policy": policy, "moments": checklist_mod.MOMENT_LABELS, "labels": _labels()}
+    return {"policy": policy, "moments": checklist_mod.MOMENT_LABELS, "labels": labels()}
 
