@@ -1,6 +1,8 @@
 """Full LTI launches per second: Mentorat IA under gunicorn + PostgreSQL vs a bare pylti1p3 tool.
 
-One launch = what a browser does when a learner clicks the activity in Moodle:
+One launch = what a browser does when a learner clicks an activity placed in Moodle through Deep
+Linking (custom parameter catalogue_item=m2.t1, a theme with three exercises, a quiz, the AI policy,
+the checklist and the declaration form; the AGS claim Moodle adds), as one of 10 learners per client:
   POST /lti/login (302 to the platform) → POST /lti/launch with a signed id_token → the first page.
 For our tool that is login → launch, which answers with the first page itself (200, the page then
 moves its address to /t/<token>/ with history.replaceState); for the bare
@@ -52,6 +54,8 @@ HOST = "127.0.0.1"
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 LEARNER = ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"]
 PROBE_COOKIE = "lti1p3-cookies-ok"  # lti_tool.lti.views.PROBE_COOKIE: skips the cookie-check page
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+ITEM = "m2.t1"  # the theme launches open by default: three exercises (AI prompt, rewrite, reflection)
 USERS_PER_CLIENT = 10  # each client thread launches as 10 learners in turn (no two threads share one)
 
 
@@ -99,7 +103,7 @@ class Platform:
 
         return Handler
 
-    def id_token(self, nonce: str, sub: str, target: str) -> str:
+    def id_token(self, nonce: str, sub: str, target: str, item: str = ITEM) -> str:
         now = int(time.time())
         claims = {
             "iss": self.issuer, "aud": self.client_id, "azp": self.client_id, "sub": sub,
@@ -109,7 +113,14 @@ class Platform:
             CLAIM + "version": "1.3.0",
             CLAIM + "roles": LEARNER,
             CLAIM + "context": {"id": "course-101", "title": "BTS MCO — tutorat", "label": "MCO1"},
-            CLAIM + "resource_link": {"id": "link-1", "title": "Module 1"},
+            CLAIM + "resource_link": {"id": "link-" + (item or "unplaced"), "title": "Module 2 - Thème 1"},
+            # As Moodle sends it for an activity placed through Deep Linking: the catalogue item
+            # (the learner lands on the activity page; "" : the "not set up yet" page) and AGS.
+            CLAIM + "custom": {"catalogue_item": item} if item else {},
+            AGS_CLAIM: {"scope": ["https://purl.imsglobal.org/spec/lti-ags/scope/lineitem",
+                                  "https://purl.imsglobal.org/spec/lti-ags/scope/score"],
+                        "lineitem": self.base + "/mod/lti/services.php/101/lineitems/7/lineitem?type_id=1",
+                        "lineitems": self.base + "/mod/lti/services.php/101/lineitems?type_id=1"},
             CLAIM + "target_link_uri": target,
             CLAIM + "launch_presentation": {"document_target": "iframe", "locale": "fr-FR"},
         }
@@ -235,6 +246,7 @@ def start_tool(platform: Platform, args, log_dir: Path) -> Server:
     env = clean_env() | {
         "LTI_TOOL_ENV": "development",  # production refuses an http:// TOOL_BASE_URL
         "DEMO_PLATFORM": "0",
+        "OUTBOX_THREAD": "0",  # as in production: grades go out through `lti-tool worker`, another process
         "SECRET_KEY": uuid.uuid4().hex,
         "DATABASE_URL": f"postgresql+psycopg://{args.pg_user}@{args.pg_host}:{args.pg_port}/{args.database}",
         "TOOL_BASE_URL": server.base,
@@ -281,8 +293,9 @@ class Browser:
     Cookie header is written here, as a browser on a loopback host does.
     """
 
-    def __init__(self, platform: Platform, server: Server, index: int) -> None:
+    def __init__(self, platform: Platform, server: Server, index: int, item: str = ITEM) -> None:
         self.platform = platform
+        self.item = item
         self.server = server
         self.index = index
         self.count = 0
@@ -343,7 +356,7 @@ class Browser:
                 cookies[name] = value
         if cookies.get("lti1p3-" + query["state"]) != query["state"]:
             raise LaunchFailed("login: no state cookie")
-        id_token = self.platform.id_token(query["nonce"], sub, target)
+        id_token = self.platform.id_token(query["nonce"], sub, target, self.item)
         began = time.monotonic()
         response, data = self._request("POST", "/lti/launch", form={"id_token": id_token, "state": query["state"]},
                                        cookies=cookies | {PROBE_COOKIE: "1"})
@@ -400,9 +413,9 @@ class Result:
 
 
 def measure(platform: Platform, server: Server, level: int, warmup: float, duration: float,
-            max_launches: int) -> Result:
+            max_launches: int, item: str = ITEM) -> Result:
     """One round: `level` clients launching back to back; launches ending inside the window count."""
-    browsers = [Browser(platform, server, i) for i in range(level)]
+    browsers = [Browser(platform, server, i, item) for i in range(level)]
     start = time.monotonic() + 0.2
     window_start = start + warmup
     window_end = window_start + duration
@@ -453,12 +466,13 @@ def measure_level(platform: Platform, tool: Server, bare: Server, level: int, ar
     window = args.duration / args.rounds
     for n in range(args.rounds):
         for server in ((tool, bare) if n % 2 == 0 else (bare, tool)):
-            totals[server.name].add(measure(platform, server, level, args.warmup, window, args.max_launches))
+            totals[server.name].add(measure(platform, server, level, args.warmup, window, args.max_launches,
+                                            args.item))
     return totals[tool.name], totals[bare.name]
 
 
-def warm_up(platform: Platform, server: Server, count: int) -> None:
-    browser = Browser(platform, server, 99)
+def warm_up(platform: Platform, server: Server, count: int, item: str = ITEM) -> None:
+    browser = Browser(platform, server, 99, item)
     try:
         for _ in range(count):
             browser.launch()
@@ -520,6 +534,10 @@ def parse_args(argv=None):
     parser.add_argument("--bare-first-page", action="store_true",
                         help="the bare tool also redirects to a first page (pylti1p3 from_cache): same request shape "
                              "as ours, a diagnostic; the acceptance floor is without it")
+    parser.add_argument("--item", default=ITEM,
+                        help=f"catalogue item the launched activity was placed with ({ITEM}); '' launches a link "
+                             "placed without one (the short 'not set up yet' page): a diagnostic of what the "
+                             "activity page costs")
     parser.add_argument("--target", type=float, default=0.7, help="tool/bare throughput ratio to reach (0.7)")
     parser.add_argument("--strict", action="store_true", help="exit 2 if a level misses the target")
     args = parser.parse_args(argv)
@@ -576,10 +594,11 @@ def main(argv=None) -> int:
         store = f"Redis ({args.redis_url})" if args.workers > 1 else "in-process"
         print(f"gunicorn: {args.workers} worker(s), {worker_kind}, same for both tools; "
               f"our store: {store}; database: PostgreSQL {args.database}")
-        print(f"{os.cpu_count()} CPUs, client in this process; per level and tool {args.duration:g} s measured in "
+        print(f"learners open {('the activity placed with ' + args.item) if args.item else 'an unplaced link'}; "
+              f"{os.cpu_count()} CPUs, client in this process; per level and tool {args.duration:g} s measured in "
               f"{args.rounds} alternating rounds (+{args.warmup:g} s warm-up each); logs in {log_dir}")
-        warm_up(platform, tool, 30)
-        warm_up(platform, bare, 30)
+        warm_up(platform, tool, 30, args.item)
+        warm_up(platform, bare, 30, args.item)
 
         rows = []
         for level in args.levels:

@@ -17,7 +17,7 @@ from .policy.blueprint import bp as policy_bp
 from .marking.blueprint import bp as marking_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
-from .common.i18n import select_locale
+from .common.i18n import install_template_gettext, select_locale
 from .common.logging import install_redaction
 from .common.store import make_store
 from .errors import register_error_handlers
@@ -59,6 +59,7 @@ def configure_extensions(app: Flask) -> None:
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     babel.init_app(app, locale_selector=select_locale,
                    default_translation_directories=str(Path(__file__).parent / "translations"))
+    install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
 
 

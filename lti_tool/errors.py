@@ -5,9 +5,10 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from flask_babel import LazyString, lazy_gettext as _l
+from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException
 
+from .common.i18n import lazy_gettext as _l
 from .extensions import db
 
 log = logging.getLogger(__name__)

@@ -119,3 +119,25 @@ def test_tokens_never_reach_the_logs(caplog):
     with caplog.at_level(logging.INFO, logger="werkzeug.test-redaction"):
         logger.info('"%s" 200', f"GET /t/{token}/ HTTP/1.1")
     assert token not in caplog.text and "/t/[redacted]/" in caplog.text
+
+
+def test_the_language_a_launch_fixes_applies_to_strings_read_before_it(app):
+    """Strings are translated through one lookup per request (common.i18n.translations); a
+    language fixed later in the request (the launch's locale) still wins, in code and templates."""
+    from flask import render_template_string
+
+    from lti_tool.common.i18n import gettext, lazy_gettext, use_locale
+
+    with app.test_request_context(headers={"Accept-Language": "fr-FR,fr;q=0.9"}):
+        stop = lazy_gettext("Stop")
+        assert gettext("Stop") == "Arrêter" and str(stop) == "Arrêter"
+        assert render_template_string("{{ _('Learner') }}") == "Apprenant"
+        use_locale("en-GB")
+        assert gettext("Stop") == "Stop" and str(stop) == "Stop"
+        assert render_template_string("{{ _('Learner') }}") == "Learner"
+        use_locale("de")  # not a supported language: the request keeps English
+        assert gettext("Stop") == "Stop"
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert gettext("Stop") == "Stop"  # nothing carried over from the previous request
+    with app.app_context():
+        assert gettext("Stop") == "Arrêter"  # outside a request (CLI, worker): the default language

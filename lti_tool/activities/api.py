@@ -6,9 +6,9 @@ user come from the launch session, never from the request.
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import get_catalogue
 from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
@@ -92,7 +92,7 @@ def _post_quiz_scores(session, catalogue, activity) -> None:
     view = item_view(catalogue, activity.catalogue_item)
     if view is None or view.kind == "exercise":
         return
-    best = progress.learner_state(activity, session.user_pk).best_quiz
+    best = progress.learner_state(activity, session.user_pk, {"quiz"}).best_quiz
     score = sum(best[t["id"]].score for t in view.themes if t["id"] in best)
     total = sum(len(t["quiz"]) for t in view.themes)
     queue_quiz(session, activity, session.resource_link, score, total)
@@ -109,7 +109,7 @@ def wheel(exercise_id: str):
     except ValidationError as exc:
         raise _invalid(exc) from exc
     progress.record_wheel(activity, session.user_pk, exercise, ratings)
-    history = progress.learner_state(activity, session.user_pk).wheels.get(exercise_id, [])
+    history = progress.learner_state(activity, session.user_pk, {"wheels"}).wheels.get(exercise_id, [])
     db.session.commit()
     svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"])
     return {"snapshots": len(history), "svg": str(svg)}

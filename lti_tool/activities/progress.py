@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
 from ..errors import ToolError
@@ -164,20 +164,42 @@ class LearnerState:
         return sum(1 for e in exercise_ids if e in self.drafts and self.drafts[e].done), len(exercise_ids)
 
 
-def learner_state(activity: Activity, user_pk: int) -> LearnerState:
-    """Everything the learner has done on `activity` (four queries)."""
+ALL_PARTS = frozenset({"drafts", "read", "quiz", "wheels"})
+
+
+def learner_state(activity: Activity, user_pk: int, parts: frozenset[str] | set[str] = ALL_PARTS) -> LearnerState:
+    """What the learner has done on `activity`: one query per part asked for (drafts, sections
+    read, quiz attempts, wheel ratings); the parts not asked for stay empty."""
     state = LearnerState()
     scope = (activity.id, user_pk)
-    for draft in db.session.execute(select(Draft).where(Draft.activity_id == scope[0], Draft.user_pk == scope[1])).scalars():
-        state.drafts[draft.exercise_id] = draft
-    state.read = set(db.session.execute(select(SectionRead.theme_id).where(
-        SectionRead.activity_id == scope[0], SectionRead.user_pk == scope[1])).scalars())
-    for attempt in db.session.execute(select(QuizAttempt).where(
-            QuizAttempt.activity_id == scope[0], QuizAttempt.user_pk == scope[1]).order_by(QuizAttempt.id)).scalars():
-        best = state.best_quiz.get(attempt.theme_id)
-        if best is None or attempt.score >= best.score:
-            state.best_quiz[attempt.theme_id] = attempt
-    for rating in db.session.execute(select(WheelRating).where(
-            WheelRating.activity_id == scope[0], WheelRating.user_pk == scope[1]).order_by(WheelRating.id)).scalars():
-        state.wheels.setdefault(rating.exercise_id, []).append(rating)
+    if "drafts" in parts:
+        for draft in db.session.execute(select(Draft).where(Draft.activity_id == scope[0],
+                                                            Draft.user_pk == scope[1])).scalars():
+            state.drafts[draft.exercise_id] = draft
+    if "read" in parts:
+        state.read = set(db.session.execute(select(SectionRead.theme_id).where(
+            SectionRead.activity_id == scope[0], SectionRead.user_pk == scope[1])).scalars())
+    if "quiz" in parts:
+        for attempt in db.session.execute(select(QuizAttempt).where(
+                QuizAttempt.activity_id == scope[0], QuizAttempt.user_pk == scope[1]).order_by(QuizAttempt.id)).scalars():
+            best = state.best_quiz.get(attempt.theme_id)
+            if best is None or attempt.score >= best.score:
+                state.best_quiz[attempt.theme_id] = attempt
+    if "wheels" in parts:
+        for rating in db.session.execute(select(WheelRating).where(
+                WheelRating.activity_id == scope[0], WheelRating.user_pk == scope[1]).order_by(WheelRating.id)).scalars():
+            state.wheels.setdefault(rating.exercise_id, []).append(rating)
     return state
+
+
+def parts_shown(themes: list[dict[str, Any]], exercise: dict[str, Any] | None = None) -> frozenset[str]:
+    """The parts of LearnerState a page of these themes (or of one exercise) shows."""
+    exercises = [exercise] if exercise is not None else [e for t in themes for e in t["exercises"]]
+    parts = {"drafts"}
+    if exercise is None:
+        parts.add("read")
+        if any(t.get("quiz") for t in themes):
+            parts.add("quiz")
+    if any(e["type"] == "mentoring_wheel" for e in exercises):
+        parts.add("wheels")
+    return frozenset(parts)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import get_catalogue
 from ..errors import ToolError
 from ..extensions import db
@@ -17,7 +17,7 @@ from ..lti.models import LaunchSession
 from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
-from .progress import LearnerState, learner_state
+from .progress import LearnerState, learner_state, parts_shown
 from .services import activity_for, bind, course_activities, item_view
 from .wheel import radar_svg
 from ..policy.scales import DEFAULT_LEVEL
@@ -52,7 +52,8 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     catalogue = get_catalogue(session.locale)
     activity = activity_for(link, catalogue)
     view = item_view(catalogue, activity.catalogue_item) if activity else None
-    state = learner_state(activity, session.user_pk) if activity else LearnerState()
+    state = learner_state(activity, session.user_pk, parts_shown(view.themes, view.exercise)) \
+        if activity and view else LearnerState()
     wheels = {
         exercise_id: radar_svg(catalogue.item(exercise_id)["segments"], [r.ratings for r in ratings],
                                catalogue.item(exercise_id)["title"])
@@ -138,7 +139,7 @@ def my_progress():
         view = item_view(catalogue, activity.catalogue_item)
         if view is None:
             continue
-        state = learner_state(activity, session.user_pk)
+        state = learner_state(activity, session.user_pk, {"drafts", "read", "quiz"})
         exercise_ids = [e["id"] for t in view.themes for e in t["exercises"]
                         if view.exercise is None or e["id"] == view.exercise["id"]]
         done, total = state.counts(exercise_ids)

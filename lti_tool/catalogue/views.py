@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import current_app, request
-from flask_babel import lazy_gettext as _l
 
+from ..common.i18n import lazy_gettext as _l
 from ..common.i18n import normalise_locale
 from ..errors import ToolError
 from .services import catalogue_outline, get_catalogue

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from flask import request
-from flask_babel import lazy_gettext as _l
 
+from .i18n import lazy_gettext as _l
 from ..errors import ToolError
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, g, request
+from typing import Any
+
+import flask_babel
+from flask import Flask, current_app, g, has_request_context, request
+from flask_babel import LazyString
 
 
 def normalise_locale(value: str | None) -> str | None:
@@ -22,6 +26,8 @@ def select_locale() -> str:
     chosen = getattr(g, "locale", None)
     if chosen:
         return chosen
+    if not has_request_context():  # the CLI, the grade worker
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     explicit = normalise_locale(request.args.get("lang"))
     if explicit:
         return explicit
@@ -34,3 +40,41 @@ def use_locale(value: str | None) -> None:
     locale = normalise_locale(value)
     if locale:
         g.locale = locale
+        flask_babel.refresh()  # Flask-Babel may have settled on another language already
+
+
+def translations() -> Any:
+    """The request's translations, looked up once per request and language.
+
+    Flask-Babel looks them up again for every string (several context lookups each time), which
+    a page with a hundred strings feels. Outside a request, Flask-Babel's own lookup.
+    """
+    if not has_request_context():
+        return flask_babel.get_translations()
+    key = g.get("locale")
+    cached = g.get("i18n_translations")
+    if cached is None or cached[0] != key:
+        cached = g.i18n_translations = (key, flask_babel.get_translations())
+    return cached[1]
+
+
+def gettext(string: str, **variables: Any) -> str:
+    """flask_babel.gettext through the request's translations."""
+    text = translations().ugettext(string)
+    return text % variables if variables else text
+
+
+def lazy_gettext(string: str, **variables: Any) -> LazyString:
+    """flask_babel.lazy_gettext through the request's translations (translated when rendered)."""
+    return LazyString(gettext, string, **variables)
+
+
+def install_template_gettext(app: Flask) -> None:
+    """Templates' `_()` through the request's translations (after Flask-Babel's init_app)."""
+    app.jinja_env.install_gettext_callables(
+        gettext=lambda s: translations().ugettext(s),
+        ngettext=lambda s, p, n: translations().ungettext(s, p, n),
+        pgettext=lambda c, s: translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
+        newstyle=True,
+    )

@@ -7,8 +7,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 
+from ..common.i18n import lazy_gettext as _l
 from ..lti.models import LaunchSession
 from .client import ServiceClient, ServiceError
 from .token import ServiceTokens, TokenEndpoint, TokenError

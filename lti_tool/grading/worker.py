@@ -94,7 +94,6 @@ def init_outbox(app: Flask) -> None:
             start_outbox_thread(app)
 
 
-
 @click.command("worker")
 @click.option("--once", is_flag=True, help="Send every due score, then exit (cron, tests).")
 @click.option("--interval", type=float, default=None, help="Seconds between polls when nothing is due.")

@@ -14,9 +14,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import case, func, select
 
+from ..common.i18n import lazy_gettext as _l
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.models import utcnow

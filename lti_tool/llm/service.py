@@ -25,9 +25,9 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, union
 
+from ..common.i18n import lazy_gettext as _l
 from ..activities.models import Activity, Draft
 from ..activities.progress import exercise_of
 from ..activities.services import activity_for

@@ -11,9 +11,9 @@ import json
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from ..common.i18n import lazy_gettext as _l
 from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
 from ..errors import ToolError

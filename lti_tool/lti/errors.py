@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
 
+from ..common.i18n import lazy_gettext as _l
 from ..errors import ToolError
 
 RELAUNCH = _l("Go back to your course and open the activity again.")

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, literal, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy import and_, bindparam, delete, insert, literal, select, update
+from sqlalchemy.orm import joinedload, make_transient_to_detached
 
 from ..common.db import insert_ignoring_conflict
 from ..common.security import new_token, token_digest
@@ -135,21 +135,29 @@ def _display_name(claims: dict[str, Any]) -> str:
     return (name or "").strip()[:255]
 
 
+def _known_rows_query():
+    anchor = select(literal(1).label("one")).subquery()
+    platform = bindparam("platform_id")
+    return (
+        select(LtiUser, Context, ResourceLink)
+        .select_from(anchor)
+        .outerjoin(LtiUser, and_(LtiUser.platform_id == platform, LtiUser.sub == bindparam("sub")))
+        .outerjoin(Context, and_(Context.platform_id == platform, Context.context_id == bindparam("context_id")))
+        .outerjoin(ResourceLink, and_(ResourceLink.platform_id == platform,
+                                      ResourceLink.resource_link_id == bindparam("link_id")))
+    )
+
+
+_KNOWN_ROWS = _known_rows_query()  # built once: the launch runs it every time
+
+
 def _known_rows(platform_id: int, sub: str, context_id: str | None, link_id: str | None):
     """(user, context, link) already stored for this launch, each None if new: one round trip.
 
     A returning learner is the common case; one query with three outer joins replaces three.
     """
-    anchor = select(literal(1).label("one")).subquery()
-    query = (
-        select(LtiUser, Context, ResourceLink)
-        .select_from(anchor)
-        .outerjoin(LtiUser, and_(LtiUser.platform_id == platform_id, LtiUser.sub == sub))
-        .outerjoin(Context, and_(Context.platform_id == platform_id, Context.context_id == (context_id or "")))
-        .outerjoin(ResourceLink, and_(ResourceLink.platform_id == platform_id,
-                                      ResourceLink.resource_link_id == (link_id or "")))
-    )
-    user, context, link = db.session.execute(query).one()
+    user, context, link = db.session.execute(_KNOWN_ROWS, {
+        "platform_id": platform_id, "sub": sub, "context_id": context_id or "", "link_id": link_id or ""}).one()
     return user, (context if context_id else None), (link if link_id else None)
 
 
@@ -215,6 +223,9 @@ def _services(claims: dict[str, Any]) -> dict[str, Any]:
     return services
 
 
+_INSERT_SESSION = insert(LaunchSession).returning(LaunchSession.id)
+
+
 @dataclass(frozen=True)
 class OpenedSession:
     token: str
@@ -236,21 +247,28 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     context = _upsert_context(platform_id, known_context, context_claim) if context_claim else None
     link = _upsert_link(platform_id, known_link, context, claims) if link_id else None
     token = new_token()
-    session = LaunchSession(
-        token_digest=token_digest(token),
-        platform_id=platform_id,
-        deployment_id=claims[CLAIM + "deployment_id"],
-        user=user,
-        context=context,
-        resource_link=link,
-        role=map_roles(claims.get(CLAIM + "roles") or []),
-        message_type=message_type,
-        locale=locale,
-        services=_services(claims),
-        expires_at=utcnow() + timedelta(seconds=ttl_seconds),
-    )
+    now = utcnow()
+    values = {
+        "token_digest": token_digest(token),
+        "platform_id": platform_id,
+        "deployment_id": claims[CLAIM + "deployment_id"],
+        "user_pk": user.id,
+        "context_pk": context.id if context else None,
+        "resource_link_pk": link.id if link else None,
+        "role": map_roles(claims.get(CLAIM + "roles") or []),
+        "message_type": message_type,
+        "locale": locale,
+        "services": _services(claims),
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+    }
+    # Every launch writes one row: a plain INSERT, then the row is attached to the ORM session as
+    # if it had been loaded (no unit-of-work flush on the hot path). Its user, course and link are
+    # the objects above.
+    session_id = db.session.execute(_INSERT_SESSION, values).scalar_one()
+    session = LaunchSession(id=session_id, **values, user=user, context=context, resource_link=link)
+    make_transient_to_detached(session)
     db.session.add(session)
-    db.session.flush()
     log.info(
         "launch accepted",
         extra={"platform_id": platform_id, "session_id": session.id, "role": session.role, "type": message_type},

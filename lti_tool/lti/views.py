@@ -7,6 +7,7 @@ import logging
 from flask import current_app, render_template, request
 
 from ..activities.views import render_landing
+from ..common.db import commit_without_waiting_for_disk
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
@@ -49,7 +50,8 @@ def launch():
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.
     page = render_landing(opened.session, opened.token)
-    db.session.commit()
+    # A launch lost to a crash in the next instant is redone by the learner's next click.
+    commit_without_waiting_for_disk()
     return page
 
 

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
+from ..common.i18n import lazy_gettext as _l
 from ..activities.models import Activity
 from ..errors import ToolError
 from ..extensions import db

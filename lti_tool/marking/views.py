@@ -6,9 +6,9 @@ A trainer reaches only the learners of the link they launched; a learner only th
 from __future__ import annotations
 
 from flask import g, render_template, url_for
-from flask_babel import lazy_gettext as _l
 from marshmallow import RAISE, ValidationError, fields, validate
 
+from ..common.i18n import lazy_gettext as _l
 from ..activities.api import launch_activity
 from ..common.http import json_body
 from ..common.launch import launch_required

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
+from ..common.i18n import lazy_gettext as _l
 
 MOMENTS = ("before", "during", "after")
 MOMENT_LABELS = {

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import lazy_gettext as _l
+from ..common.i18n import lazy_gettext as _l
 
 ASSISTANT_MODES = ("off", "learning", "preparation", "improve", "collaborate", "full")
 

@@ -11,15 +11,16 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from ..common.i18n import lazy_gettext as _l
 from ..activities.models import Activity, Draft, QuizAttempt
 from ..activities.services import item_view
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
+from ..common.memo import request_memo
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.deep_linking import POLICY_PARAM
@@ -35,7 +36,12 @@ from .models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
 
 
 def centre_settings(platform_id: int) -> CentreSettings | None:
-    return db.session.execute(select(CentreSettings).where(CentreSettings.platform_id == platform_id)).scalar_one_or_none()
+    """The centre's settings row (None: the defaults), read once per request."""
+    memo = request_memo("centre_settings")
+    if platform_id not in memo:
+        memo[platform_id] = db.session.execute(
+            select(CentreSettings).where(CentreSettings.platform_id == platform_id)).scalar_one_or_none()
+    return memo[platform_id]
 
 
 def centre_scale(platform_id: int) -> scales.Scale:
@@ -56,6 +62,7 @@ def save_centre_settings(platform_id: int, user_pk: int, *, scale: str | None = 
     if settings is None:
         settings = CentreSettings(platform_id=platform_id, scale=scales.DEFAULT_SCALE)
         db.session.add(settings)
+        request_memo("centre_settings")[platform_id] = settings
     if scale is not None:
         settings.scale = scale
     if template is not None:
@@ -100,7 +107,9 @@ def policy_for(activity: Activity, link: ResourceLink) -> EffectivePolicy:
     scale = centre_scale(link.platform_id)
     row = policy_row(activity)
     items = row.checklist if row is not None and row.checklist is not None else centre_template(link.platform_id)
-    return EffectivePolicy(scale=scale, level=_level(scale, row, link), note=row.note if row else "",
+    level = _level(scale, row, link)
+    request_memo("assistant_level")[link.id] = (scale, level)  # what assistant_level() would read again
+    return EffectivePolicy(scale=scale, level=level, note=row.note if row else "",
                            checklist=checklist_mod.render(items),
                            custom_checklist=row is not None and row.checklist is not None,
                            set_by_trainer=row is not None)
@@ -143,6 +152,9 @@ def assistant_level(resource_link_pk: int | None) -> tuple[scales.Scale, scales.
     default = scales.SCALES[scales.DEFAULT_SCALE]
     if not resource_link_pk:
         return default, default.level(scales.DEFAULT_LEVEL[default.code])
+    known = request_memo("assistant_level").get(resource_link_pk)
+    if known is not None:  # policy_for() has just worked it out for this request
+        return known
     found = db.session.execute(
         select(ResourceLink, AssignmentPolicy, CentreSettings.scale)
         .outerjoin(Activity, Activity.resource_link_pk == ResourceLink.id)

@@ -11,9 +11,9 @@ import io
 from typing import Any
 
 from flask import Response, g, render_template, request, url_for
-from flask_babel import lazy_gettext as _l
 from marshmallow import ValidationError
 
+from ..common.i18n import lazy_gettext as _l
 from ..activities.api import launch_activity
 from ..common.http import json_body
 from ..common.launch import current_launch, launch_required

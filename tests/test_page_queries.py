@@ -1,0 +1,89 @@
+"""What a launch reads to build its first page: each thing once, and only what the page shows.
+
+Not a timing test (timings live in bench/launch.py): these count SQL statements, which are
+deterministic, so that a change that adds a round trip to every launch is seen here.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+from markupsafe import Markup
+from sqlalchemy import event
+
+from lti_tool.catalogue.text import paragraphs
+from lti_tool.extensions import db
+
+from .lti_platform import CLAIM, landing_url
+
+AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
+
+
+@contextmanager
+def statements(app):
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, params, context, executemany):
+        seen.append(" ".join(statement.split()).lower())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+
+
+def launch(platform, client, item: str, sub: str = "learner-1"):
+    return platform.launch(client, "learner", sub=sub, link_id="link-" + item, **{
+        CLAIM + "custom": {"catalogue_item": item},
+        AGS_CLAIM: {"scope": [], "lineitem": platform.issuer + "/lineitems/1/lineitem"},
+    })
+
+
+def reads_of(seen: list[str], table: str) -> int:
+    return sum(1 for s in seen if s.startswith("select") and f" from {table} " in f"{s} ")
+
+
+def test_a_returning_learner_launch_reads_each_thing_once(app, client, platform):
+    launch(platform, client, "m2.t1")  # the first launch stores the user, course, link and activity
+    with statements(app) as seen:
+        response = launch(platform, client, "m2.t1")
+    assert response.status_code == 200
+    assert 'data-testid="learner-page"' in response.get_data(as_text=True)
+    # centre settings and the assignment's policy serve the policy box, the checklist and the
+    # assistant: read once each, however many parts of the page use them.
+    assert reads_of(seen, "centre_settings") == 1
+    assert reads_of(seen, "assignment_policy") == 1
+    assert reads_of(seen, "activity") == 1
+    # one INSERT for the launch session; nothing else is written for a returning learner
+    writes = [s for s in seen if s.startswith(("insert", "update", "delete"))]
+    assert len(writes) == 1 and writes[0].startswith("insert into launch_session")
+    assert len(seen) <= 13, "\n".join(seen)
+
+
+def test_a_theme_without_the_wheel_does_not_read_wheel_ratings(app, client, platform):
+    launch(platform, client, "m2.t1")
+    with statements(app) as seen:
+        launch(platform, client, "m2.t1")
+    assert reads_of(seen, "wheel_rating") == 0
+    assert reads_of(seen, "quiz_attempt") == 1  # the theme has a quiz: the best score is shown
+
+
+def test_a_wheel_theme_shows_the_ratings_it_reads(app, client, platform):
+    url = landing_url(launch(platform, client, "m4.t3"))
+    ratings = {key: 7 for key in ("goal_setting", "ai_tool_selection", "human_touch", "resource_allocation",
+                                  "feedback_mechanism", "evaluation_adaptation")}
+    assert client.post(url + "exercises/m4.t3.e1/wheel", json={"ratings": ratings}).status_code == 200
+    with statements(app) as seen:
+        page = launch(platform, client, "m4.t3").get_data(as_text=True)
+    assert reads_of(seen, "wheel_rating") == 1
+    assert "<svg" in page
+
+
+def test_catalogue_paragraphs_are_escaped_and_split_on_blank_lines():
+    html = paragraphs("Premier <b>temps</b>.\n\n  \n\nSecond & dernier\nsur deux lignes.")
+    assert isinstance(html, Markup)
+    assert html == Markup("<p>Premier &lt;b&gt;temps&lt;/b&gt;.</p><p>Second &amp; dernier\nsur deux lignes.</p>")
+    assert paragraphs("") == Markup("")
