@@ -12,29 +12,23 @@ followed, and the SDK is imported when a provider is built, not when this module
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
     CallOptions,
     ChatMessage,
-    Completion,
-    CompletionStream,
     LLMBadConfig,
     LLMError,
-    LLMProvider,
     LLMRefused,
     LLMUnavailable,
     ProviderSettings,
     StreamEnd,
-    check_messages,
     error_for_status,
     error_for_transport,
-    prompt_chars,
     register,
 )
-from .sdk import ClosingStream, completion_of, http_timeout, retry_after_seconds, scrub
+from .sdk import SdkProvider, http_timeout, retry_after_seconds
 from .hosting import mistral_endpoint
 
 if TYPE_CHECKING:
@@ -44,7 +38,7 @@ REFUSAL_MARKERS = ("content_filter", "moderation", "guardrail", "safety", "flagg
 
 
 @register("mistral")
-class MistralProvider(LLMProvider):
+class MistralProvider(SdkProvider):
     """Chat completions on Mistral's API (La Plateforme or a self-hosted deployment)."""
 
     label = "Mistral AI"
@@ -83,58 +77,8 @@ class MistralProvider(LLMProvider):
             self._http.close()
             raise
 
-    def __repr__(self) -> str:
-        return f"<MistralProvider {self.hosting.url} model={self.settings.model!r}>"
-
-    @property
-    def endpoint(self) -> str:
-        return self.hosting.url
-
     def close(self) -> None:
         self._http.close()
-
-    def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> Completion:
-        started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        try:
-            response = self._client.chat.complete(**self._arguments(messages, options))
-        except Exception as exc:
-            raise self._error(exc) from None
-        return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
-                             text_of=_text)
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> CompletionStream:
-        started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        try:
-            events = self._client.chat.stream(**self._arguments(messages, options))
-        except Exception as exc:
-            raise self._error(exc) from None
-        return CompletionStream(
-            ClosingStream(self._deltas(events), events.close),
-            provider=self.name,
-            model=options.model,
-            prompt_chars=prompt_chars(messages),
-            started=started,
-        )
 
     def _arguments(self, messages: Sequence[ChatMessage], options: CallOptions) -> dict[str, Any]:
         return {
@@ -144,6 +88,15 @@ class MistralProvider(LLMProvider):
             "max_tokens": options.max_tokens,
             "timeout_ms": _milliseconds(options.timeout),
         }
+
+    def _create(self, arguments: dict[str, Any]) -> Any:
+        return self._client.chat.complete(**arguments)
+
+    def _open_stream(self, arguments: dict[str, Any]) -> Any:
+        return self._client.chat.stream(**arguments)
+
+    def _text_of(self, content: Any) -> str:
+        return _text(content)
 
     def _deltas(self, events: Any) -> Generator[str | StreamEnd, None, None]:
         model: str | None = None
@@ -214,9 +167,6 @@ class MistralProvider(LLMProvider):
             return LLMUnavailable(f"Unreadable answer ({type(exc).__name__}).", provider=name)
         raise exc
 
-    def _detail(self, prefix: str, text: str) -> str:
-        text = scrub(text, self.settings.api_key)
-        return f"{prefix}: {text}" if text else prefix
 
 
 def _no_key() -> None:

@@ -12,30 +12,24 @@ about a second, which every process that merely registers the provider would oth
 from __future__ import annotations
 
 import logging
-import time
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
     CallOptions,
     ChatMessage,
-    Completion,
-    CompletionStream,
     LLMBadConfig,
     LLMError,
-    LLMProvider,
     LLMRefused,
     LLMTimeout,
     LLMUnavailable,
     ProviderSettings,
     StreamEnd,
-    check_messages,
     error_for_status,
     error_for_transport,
-    prompt_chars,
     register,
 )
-from .sdk import ClosingStream, completion_of, http_timeout, retry_after_seconds, scrub
+from .sdk import SdkProvider, http_timeout, retry_after_seconds
 from .hosting import openai_compatible_endpoint
 
 if TYPE_CHECKING:
@@ -60,7 +54,7 @@ REFUSAL_MARKERS = (
 
 
 @register("openai")
-class OpenAICompatibleProvider(LLMProvider):
+class OpenAICompatibleProvider(SdkProvider):
     """Chat completions on an OpenAI-compatible endpoint (settings.base_url, …/v1)."""
 
     label = "API compatible OpenAI / OpenAI-compatible API"
@@ -84,62 +78,8 @@ class OpenAICompatibleProvider(LLMProvider):
             http_client=openai.DefaultHttpx2Client(timeout=timeout, follow_redirects=False),
         )
 
-    def __repr__(self) -> str:
-        return f"<OpenAICompatibleProvider {self.hosting.url} model={self.settings.model!r}>"
-
-    @property
-    def endpoint(self) -> str:
-        return self.hosting.url
-
     def close(self) -> None:
         self._client.close()
-
-    def complete(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> Completion:
-        started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        try:
-            response = self._client.chat.completions.create(**self._arguments(messages, options))
-        except Exception as exc:
-            raise self._error(exc) from None
-        return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
-                             text_of=lambda content: content or "")
-
-    def stream(
-        self,
-        messages: Sequence[ChatMessage],
-        *,
-        model: str | None = None,
-        temperature: float | None = None,
-        max_tokens: int | None = None,
-        timeout: float | None = None,
-    ) -> CompletionStream:
-        started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        arguments = self._arguments(messages, options)
-        arguments["stream"] = True
-        if self.settings.stream_usage:
-            arguments["stream_options"] = {"include_usage": True}
-        try:
-            chunks = self._client.chat.completions.create(**arguments)
-        except Exception as exc:
-            raise self._error(exc) from None
-        return CompletionStream(
-            ClosingStream(self._deltas(chunks), chunks.close),
-            provider=self.name,
-            model=options.model,
-            prompt_chars=prompt_chars(messages),
-            started=started,
-        )
 
     def _arguments(self, messages: Sequence[ChatMessage], options: CallOptions) -> dict[str, Any]:
         return {
@@ -150,6 +90,18 @@ class OpenAICompatibleProvider(LLMProvider):
             "max_tokens": options.max_tokens,
             "timeout": http_timeout(options.timeout, self.settings.connect_timeout),
         }
+
+    def _create(self, arguments: dict[str, Any]) -> Any:
+        return self._client.chat.completions.create(**arguments)
+
+    def _open_stream(self, arguments: dict[str, Any]) -> Any:
+        arguments = {**arguments, "stream": True}
+        if self.settings.stream_usage:
+            arguments["stream_options"] = {"include_usage": True}
+        return self._client.chat.completions.create(**arguments)
+
+    def _text_of(self, content: Any) -> str:
+        return content or ""
 
     def _deltas(self, chunks: openai.Stream[Any]) -> Generator[str | StreamEnd, None, None]:
         model: str | None = None
@@ -220,9 +172,6 @@ class OpenAICompatibleProvider(LLMProvider):
         # Not an SDK error: a bug, which no retry or error message would fix.
         raise exc
 
-    def _detail(self, prefix: str, text: str) -> str:
-        text = scrub(text, self.settings.api_key)
-        return f"{prefix}: {text}" if text else prefix
 
 
 def _error_text(exc: openai.APIError) -> str:

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Mapping
-from typing import TYPE_CHECKING
-
 import time
-from collections.abc import Sequence
-from typing import Any
+from abc import abstractmethod
+from collections.abc import Callable, Generator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .base import (
     CallOptions,
     ChatMessage,
     Completion,
+    CompletionStream,
+    LLMError,
+    LLMProvider,
     LLMRefused,
     LLMUnavailable,
     StreamEnd,
+    check_messages,
     estimate_tokens,
     parse_retry_after,
     prompt_chars,
@@ -92,3 +94,90 @@ def completion_of(response: Any, *, provider: str, options: CallOptions, message
         finish_reason=finish_reason,
         usage_estimated=usage is None,
     )
+
+
+class SdkProvider(LLMProvider):
+    """A provider over a vendor SDK: one call sequence (check, options, call, our error, our
+    Completion or stream); each subclass says how its SDK is called and how its answers read."""
+
+    hosting: Any  # the checked endpoint (lti_tool.llm.hosting), set by the subclass's __init__
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.hosting.url} model={self.settings.model!r}>"
+
+    @property
+    def endpoint(self) -> str:
+        return self.hosting.url
+
+    def complete(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> Completion:
+        started = time.perf_counter()
+        check_messages(messages)
+        options = self.options(model, temperature, max_tokens, timeout)
+        arguments = self._arguments(messages, options)
+        try:
+            response = self._create(arguments)
+        except Exception as exc:
+            raise self._error(exc) from None
+        return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
+                             text_of=self._text_of)
+
+    def stream(
+        self,
+        messages: Sequence[ChatMessage],
+        *,
+        model: str | None = None,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        timeout: float | None = None,
+    ) -> CompletionStream:
+        started = time.perf_counter()
+        check_messages(messages)
+        options = self.options(model, temperature, max_tokens, timeout)
+        arguments = self._arguments(messages, options)
+        try:
+            events = self._open_stream(arguments)
+        except Exception as exc:
+            raise self._error(exc) from None
+        return CompletionStream(
+            ClosingStream(self._deltas(events), events.close),
+            provider=self.name,
+            model=options.model,
+            prompt_chars=prompt_chars(messages),
+            started=started,
+        )
+
+    def _detail(self, prefix: str, text: str) -> str:
+        text = scrub(text, self.settings.api_key)
+        return f"{prefix}: {text}" if text else prefix
+
+    @abstractmethod
+    def _arguments(self, messages: Sequence[ChatMessage], options: CallOptions) -> dict[str, Any]:
+        """The SDK call's keyword arguments."""
+
+    @abstractmethod
+    def _create(self, arguments: dict[str, Any]) -> Any:
+        """One chat completion through the SDK (its response object)."""
+
+    @abstractmethod
+    def _open_stream(self, arguments: dict[str, Any]) -> Any:
+        """A streamed chat completion through the SDK: an iterable of events with close()."""
+
+    @abstractmethod
+    def _deltas(self, events: Any) -> Generator[str | StreamEnd, None, None]:
+        """The text pieces of a stream, then its StreamEnd."""
+
+    @abstractmethod
+    def _text_of(self, content: Any) -> str:
+        """A response message's content as text."""
+
+    @abstractmethod
+    def _error(self, exc: BaseException) -> LLMError:
+        """Our error for an SDK or transport exception (anything else propagates)."""
