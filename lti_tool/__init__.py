@@ -17,6 +17,7 @@ from .policy.blueprint import bp as policy_bp
 from .marking.blueprint import bp as marking_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
+from .common.fragments import shared_fragment
 from .common.i18n import install_template_gettext, select_locale
 from .common.logging import install_redaction
 from .common.store import make_store
@@ -61,6 +62,7 @@ def configure_extensions(app: Flask) -> None:
                    default_translation_directories=str(Path(__file__).parent / "translations"))
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["shared_fragment"] = shared_fragment
 
 
 def configure_services(app: Flask) -> None:

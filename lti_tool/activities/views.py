@@ -18,7 +18,7 @@ from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state, parts_shown
-from .services import activity_for, bind, course_activities, item_view
+from .services import activity_for, bind, course_activities, item_view, prefetch_page_rows
 from .wheel import radar_svg
 from ..policy.scales import DEFAULT_LEVEL
 from ..policy.services import centre_scale
@@ -50,6 +50,7 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
 
 def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:
     catalogue = get_catalogue(session.locale)
+    prefetch_page_rows(link, session.user_pk)
     activity = activity_for(link, catalogue)
     view = item_view(catalogue, activity.catalogue_item) if activity else None
     state = learner_state(activity, session.user_pk, parts_shown(view.themes, view.exercise)) \

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.models import Activity
+from ..common.memo import MISSING, prefetched
 from ..errors import ToolError
 from ..extensions import db
 from ..grading.nrps import RosterUnavailable, learner_roster
@@ -47,6 +48,9 @@ def latest_grades(activity: Activity, user_pks: list[int]) -> dict[int, Grade]:
 
 
 def latest_grade(activity: Activity, user_pk: int) -> Grade | None:
+    grade = prefetched("grade", (activity.id, user_pk))
+    if grade is not MISSING:
+        return grade
     return latest_grades(activity, [user_pk]).get(user_pk)
 
 

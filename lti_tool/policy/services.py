@@ -20,7 +20,7 @@ from ..activities.models import Activity, Draft, QuizAttempt
 from ..activities.services import item_view
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
-from ..common.memo import request_memo
+from ..common.memo import MISSING, prefetched, request_memo
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.deep_linking import POLICY_PARAM
@@ -90,6 +90,9 @@ class EffectivePolicy:
 
 
 def policy_row(activity: Activity) -> AssignmentPolicy | None:
+    row = prefetched("policy", activity.id)
+    if row is not MISSING:
+        return row
     return db.session.execute(select(AssignmentPolicy).where(AssignmentPolicy.activity_id == activity.id)).scalar_one_or_none()
 
 
@@ -172,8 +175,10 @@ def assistant_level(resource_link_pk: int | None) -> tuple[scales.Scale, scales.
 
 
 def ticks_of(activity: Activity, user_pk: int) -> dict[str, str]:
-    row = db.session.execute(select(ChecklistTicks).where(
-        ChecklistTicks.activity_id == activity.id, ChecklistTicks.user_pk == user_pk)).scalar_one_or_none()
+    row = prefetched("ticks", (activity.id, user_pk))
+    if row is MISSING:
+        row = db.session.execute(select(ChecklistTicks).where(
+            ChecklistTicks.activity_id == activity.id, ChecklistTicks.user_pk == user_pk)).scalar_one_or_none()
     return dict(row.ticks) if row else {}
 
 
