@@ -20,10 +20,8 @@ from .base import (
     ChatMessage,
     LLMBadConfig,
     LLMError,
-    LLMRefused,
     LLMUnavailable,
     ProviderSettings,
-    StreamEnd,
     error_for_status,
     error_for_transport,
     register,
@@ -98,40 +96,8 @@ class MistralProvider(SdkProvider):
     def _text_of(self, content: Any) -> str:
         return _text(content)
 
-    def _deltas(self, events: Any) -> Generator[str | StreamEnd, None, None]:
-        model: str | None = None
-        finish_reason = "stop"
-        usage = None
-        try:
-            for event in events:
-                chunk = event.data
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices:
-                    if choice.index != 0:
-                        continue
-                    text = _text(choice.delta.content)
-                    if text:
-                        yield text
-                    if choice.finish_reason:
-                        finish_reason = str(choice.finish_reason)
-                if finish_reason == "content_filter":
-                    raise LLMRefused(
-                        "The answer was blocked by the content filter.", provider=self.name
-                    )
-        except LLMError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
-        finally:
-            events.close()
-        yield StreamEnd(
-            model=model,
-            tokens_in=usage.prompt_tokens if usage else None,
-            tokens_out=usage.completion_tokens if usage else None,
-            finish_reason=finish_reason,
-        )
+    def _chunks(self, events: Any) -> Generator[Any, None, None]:
+        return (event.data for event in events)  # Mistral wraps each chunk in an event
 
     def _error(self, exc: BaseException) -> LLMError:
         """Our error for an SDK or transport exception; its detail never holds the key.

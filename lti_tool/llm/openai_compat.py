@@ -12,7 +12,7 @@ about a second, which every process that merely registers the provider would oth
 from __future__ import annotations
 
 import logging
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
@@ -24,7 +24,6 @@ from .base import (
     LLMTimeout,
     LLMUnavailable,
     ProviderSettings,
-    StreamEnd,
     error_for_status,
     error_for_transport,
     register,
@@ -102,39 +101,6 @@ class OpenAICompatibleProvider(SdkProvider):
 
     def _text_of(self, content: Any) -> str:
         return content or ""
-
-    def _deltas(self, chunks: openai.Stream[Any]) -> Generator[str | StreamEnd, None, None]:
-        model: str | None = None
-        finish_reason = "stop"
-        usage = None
-        try:
-            for chunk in chunks:
-                model = chunk.model or model
-                if chunk.usage is not None:
-                    usage = chunk.usage
-                for choice in chunk.choices:
-                    if choice.index != 0:
-                        continue
-                    if choice.delta is not None and choice.delta.content:
-                        yield choice.delta.content
-                    if choice.finish_reason:
-                        finish_reason = choice.finish_reason
-                if finish_reason == "content_filter":
-                    raise LLMRefused(
-                        "The answer was blocked by the content filter.", provider=self.name
-                    )
-        except LLMError:
-            raise
-        except Exception as exc:
-            raise self._error(exc) from None
-        finally:
-            chunks.close()
-        yield StreamEnd(
-            model=model,
-            tokens_in=usage.prompt_tokens if usage else None,
-            tokens_out=usage.completion_tokens if usage else None,
-            finish_reason=finish_reason,
-        )
 
     def _error(self, exc: BaseException) -> LLMError:
         """Our error for an SDK (or transport) exception; its detail never holds the key.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from abc import abstractmethod
-from collections.abc import Callable, Generator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .base import (
@@ -170,9 +170,43 @@ class SdkProvider(LLMProvider):
     def _open_stream(self, arguments: dict[str, Any]) -> Any:
         """A streamed chat completion through the SDK: an iterable of events with close()."""
 
-    @abstractmethod
     def _deltas(self, events: Any) -> Generator[str | StreamEnd, None, None]:
-        """The text pieces of a stream, then its StreamEnd."""
+        """The text pieces of a stream (its first choice), then its StreamEnd. Both SDKs stream
+        OpenAI-shaped chunks: model, usage, choices with a delta and a finish reason."""
+        model: str | None = None
+        finish_reason = "stop"
+        usage = None
+        try:
+            for chunk in self._chunks(events):
+                model = chunk.model or model
+                if chunk.usage is not None:
+                    usage = chunk.usage
+                for choice in chunk.choices:
+                    if choice.index != 0:
+                        continue
+                    text = self._text_of(choice.delta.content) if choice.delta is not None else ""
+                    if text:
+                        yield text
+                    if choice.finish_reason:
+                        finish_reason = str(choice.finish_reason)
+                if finish_reason == "content_filter":
+                    raise LLMRefused("The answer was blocked by the content filter.", provider=self.name)
+        except LLMError:
+            raise
+        except Exception as exc:
+            raise self._error(exc) from None
+        finally:
+            events.close()
+        yield StreamEnd(
+            model=model,
+            tokens_in=usage.prompt_tokens if usage else None,
+            tokens_out=usage.completion_tokens if usage else None,
+            finish_reason=finish_reason,
+        )
+
+    def _chunks(self, events: Any) -> Iterable[Any]:
+        """The chunks of what _open_stream returned (the SDK's events as they come, by default)."""
+        return events
 
     @abstractmethod
     def _text_of(self, content: Any) -> str:
