@@ -214,7 +214,11 @@ def test_wrong_version_is_refused(client, platform):
     assert_refused(response, 400, "wrong_version", "LTI 1.3.0")
 
 
-@pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln", ""])
+@pytest.mark.parametrize("token", [
+    "not-a-jwt", "a.b.c", "eyJhbGciOiJSUzI1NiJ9.bm90IGpzb24.c2ln", "",
+    "e30.e30.", "e30=.e30.c2ln", "!!!!.e30.c2ln", "e30.e3-0.c2ln", "W10.e30.c2ln", "e30.W10.c2ln", "e30.éé.c2ln",
+    "e30.e30.c2ln.c2ln",
+])
 def test_malformed_jwt_is_refused(client, platform, token):
     response = post_launch(client, platform, token=token)
     code = "missing_id_token" if token == "" else "malformed_jwt"

@@ -68,6 +68,29 @@ def test_a_returning_learner_launch_reads_each_thing_once(app, client, platform)
     assert len(seen) <= 8, "\n".join(seen)
 
 
+def test_a_first_launch_stores_user_course_and_link_as_the_claims_say(app, client, platform):
+    """A learner's first launch inserts their user, the course and the link with the claims' values
+    already in the INSERTs: no UPDATE follows in the same launch."""
+    from lti_tool.lti.models import Context, LtiUser, ResourceLink
+
+    with statements(app) as seen:
+        response = platform.launch(client, "learner", sub="newcomer", link_id="link-new", name="Lou Bernard", **{
+            CLAIM + "context": {"id": "course-new", "title": "CAP Cuisine", "label": "CUI1"},
+            CLAIM + "resource_link": {"id": "link-new", "title": "Thème 1"},
+            CLAIM + "custom": {"catalogue_item": "m2.t1"},
+            AGS_CLAIM: {"scope": [], "lineitem": platform.issuer + "/lineitems/9/lineitem"}})
+    assert response.status_code == 200
+    assert not [s for s in seen if s.startswith("update")], "\n".join(seen)
+    with app.app_context():
+        user = db.session.query(LtiUser).filter_by(sub="newcomer").one()
+        course = db.session.query(Context).filter_by(context_id="course-new").one()
+        link = db.session.query(ResourceLink).filter_by(resource_link_id="link-new").one()
+        assert user.name == "Lou Bernard"
+        assert (course.title, course.label) == ("CAP Cuisine", "CUI1")
+        assert (link.title, link.custom, link.lineitem_url) == (
+            "Thème 1", {"catalogue_item": "m2.t1"}, platform.issuer + "/lineitems/9/lineitem")
+
+
 def test_a_theme_without_the_wheel_does_not_read_wheel_ratings(app, client, platform):
     launch(platform, client, "m2.t1")
     with statements(app) as seen:

@@ -172,9 +172,9 @@ def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any])
 
 def _upsert_user(platform_id: int, found: LtiUser | None, claims: dict[str, Any]) -> LtiUser:
     now = utcnow()
-    user = _get_or_create(LtiUser, found, {"platform_id": platform_id, "sub": str(claims["sub"])},
-                          {"name": "", "created_at": now, "last_launch_at": now})
     name = _display_name(claims)
+    user = _get_or_create(LtiUser, found, {"platform_id": platform_id, "sub": str(claims["sub"])},
+                          {"name": name, "created_at": now, "last_launch_at": now})
     if name and name != user.name:  # Moodle sends names only if the registration asks for them
         user.name = name
     if now - user.last_launch_at > timedelta(hours=1):  # coarse on purpose: no write per launch
@@ -184,7 +184,7 @@ def _upsert_user(platform_id: int, found: LtiUser | None, claims: dict[str, Any]
 
 def _upsert_context(platform_id: int, found: Context | None, claim: dict[str, Any]) -> Context:
     context = _get_or_create(Context, found, {"platform_id": platform_id, "context_id": claim["id"]},
-                             {"title": "", "label": ""})
+                             {"title": str(claim.get("title") or "")[:255], "label": str(claim.get("label") or "")[:255]})
     for attribute in ("title", "label"):
         value = str(claim.get(attribute) or "")[:255]
         if value and value != getattr(context, attribute):
@@ -195,22 +195,22 @@ def _upsert_context(platform_id: int, found: Context | None, claim: dict[str, An
 def _upsert_link(platform_id: int, found: ResourceLink | None, context: Context,
                  claims: dict[str, Any]) -> ResourceLink:
     link_claim = claims[CLAIM + "resource_link"]
+    title = str(link_claim.get("title") or "")[:255]
+    custom = claims.get(CLAIM + "custom")
+    custom = {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else None
+    ags = claims.get(AGS_CLAIM)
+    lineitem = ags["lineitem"] if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str) else None
     link = _get_or_create(ResourceLink, found, {"platform_id": platform_id, "resource_link_id": link_claim["id"]},
-                          {"context_pk": context.id, "title": "", "custom": {}})
+                          {"context_pk": context.id, "title": title, "custom": custom or {}, "lineitem_url": lineitem})
     if link.context_pk != context.id:
         # A resource link id names one placement in one course; a claim saying otherwise is refused.
         raise LtiRefusal("not_in_scope", detail="resource link moved between contexts")
-    title = str(link_claim.get("title") or "")[:255]
     if title and title != link.title:
         link.title = title
-    custom = claims.get(CLAIM + "custom")
-    if isinstance(custom, dict):
-        custom = {str(k): str(v) for k, v in custom.items()}
-        if custom != link.custom:
-            link.custom = custom
-    ags = claims.get(AGS_CLAIM)
-    if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str) and ags["lineitem"] != link.lineitem_url:
-        link.lineitem_url = ags["lineitem"]
+    if custom is not None and custom != link.custom:
+        link.custom = custom
+    if lineitem is not None and lineitem != link.lineitem_url:
+        link.lineitem_url = lineitem
     return link
 
 
