@@ -82,7 +82,7 @@ def test_a_read_only_view_is_not_served_the_editable_quiz(app, client, platform)
 
 def above_allowed(html: str) -> list[str]:
     """The levels the declaration form marks as above what the work allows."""
-    return re.findall(r'name="level_used" value="([a-z_]+)"[^>]*>[^<]*<span class="muted small">', html)
+    return re.findall(r'name="level_used" value="([a-z_]+)"[^>]*>\s*<span>[^<]*<span class="muted small">', html)
 
 
 def test_the_declaration_form_follows_the_level_the_trainer_sets(app, client, platform):
