@@ -19,6 +19,7 @@ from .test_browser import (  # noqa: F401  (fixtures)
     output_dir,
     playwright_api,
     server,
+    submit_picker,
     tool_frame,
 )
 
@@ -29,7 +30,7 @@ def place_and_open(page, server, item: str) -> None:
     frame = page.frame_locator(TOOL_FRAME)
     launch(page, server, "launch-deeplink")
     frame.locator(f'[id="pick-{item}"]').check()
-    frame.locator('[data-testid="picker-submit"]').click()
+    submit_picker(frame)
     frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
 
 

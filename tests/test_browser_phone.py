@@ -25,6 +25,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     output_dir,
     playwright_api,
     server,
+    submit_picker,
 )
 
 pytestmark = pytest.mark.browser
@@ -133,7 +134,7 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
             frame.locator("details.module").filter(has=frame.locator(f'[id="pick-{module}"]')).locator("summary").click()
             frame.locator(f'[id="pick-{item}"]').check()
         check(page, "deep-linking picker", output_dir)
-        frame.locator('[data-testid="picker-submit"]').click()
+        submit_picker(frame)
         frame.locator('[data-testid="placed-items"]').wait_for(state="visible")
         for item in ("m4.t3", "m2.t1"):  # from the demo course, as a learner opens them in Moodle
             page.goto(f"{server.platform_url}/demo")

@@ -21,6 +21,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     output_dir,
     playwright_api,
     server,
+    submit_picker,
 )
 
 pytestmark = pytest.mark.browser
@@ -40,7 +41,7 @@ def test_trainer_grades_in_the_tool_and_the_grade_lands_in_the_demo_gradebook(pl
         launch(page, server, "launch-deeplink")
         frame.locator('[id="pick-m1.t2"]').check()
         frame.locator('[id="score-m1.t2"]').fill("20")
-        frame.locator('[data-testid="picker-submit"]').click()
+        submit_picker(frame)
         frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
         for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
             frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse : " + key)
