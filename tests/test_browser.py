@@ -131,6 +131,28 @@ def submit_picker(frame) -> None:
     frame.locator('[data-testid="picker-submit"]').press("Enter")
 
 
+REQUIRED_ITEMS = ("before.frame", "during.confidential", "after.explain")  # the centre's default checklist
+
+
+def tick_required_items(frame, *, touch: bool = False) -> None:
+    """Tick the checklist's required items (tapped on a phone, clicked otherwise), each once its
+    tick is stored (the page shows its time)."""
+    checklist = frame.locator('[data-testid="checklist"]')
+    for item in REQUIRED_ITEMS:
+        box = checklist.locator(f'input[data-item="{item}"]')
+        box.tap() if touch else box.check()
+        checklist.locator(f'input[data-item="{item}"] ~ .tick-time').filter(has_text="20").wait_for()
+
+
+def submit_without_ai(frame, *, touch: bool = False) -> None:
+    """Tick the required items, declare no AI use on one's honour, submit; wait for the receipt."""
+    tick_required_items(frame, touch=touch)
+    form = frame.locator("#declaration-form")
+    for target in ('input[name="level_used"][value="no_ai"]', "#honour", '[data-testid="submit-work"]'):
+        form.locator(target).tap() if touch else form.locator(target).click()
+    frame.locator('[data-testid="receipt"]').wait_for(state="visible")
+
+
 def probe_cookies(page, server: LiveServer) -> dict[str, bool]:
     """Which cookies the tool's document can keep inside the platform's iframe."""
     frame = tool_frame(page)
@@ -287,10 +309,7 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
             frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse de test : " + key)
         frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
-        checklist = frame.locator('[data-testid="checklist"]')
-        for item in ("before.frame", "during.confidential", "after.explain"):
-            checklist.locator(f'input[data-item="{item}"]').check()
-            checklist.locator(f'input[data-item="{item}"] ~ .tick-time').filter(has_text="20").wait_for()
+        tick_required_items(frame)
         form = frame.locator("#declaration-form")
         form.locator('input[name="level_used"][value="full"]').check()
         form.locator('input[name="tools"][value="le_chat"]').check()

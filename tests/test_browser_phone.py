@@ -26,6 +26,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     playwright_api,
     server,
     submit_picker,
+    submit_without_ai,
 )
 
 pytestmark = pytest.mark.browser
@@ -146,14 +147,7 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         # The learner's work on m2.t1, typed and submitted on the phone, for the trainer to grade.
         frame.locator('[id="m2.t1.e2-rewrite"]').fill("Ma version, plus humaine, du texte de l'IA.")
         frame.locator('form[data-exercise="m2.t1.e2"] [data-status]').filter(has_text="Enregistré").wait_for()
-        for checked in ("before.frame", "during.confidential", "after.explain"):
-            frame.locator(f'[data-testid="checklist"] input[data-item="{checked}"]').tap()
-            frame.locator(f'input[data-item="{checked}"] ~ .tick-time').filter(has_text="20").wait_for()
-        form = frame.locator("#declaration-form")
-        form.locator('input[name="level_used"][value="no_ai"]').tap()
-        form.locator("#honour").tap()
-        form.locator('[data-testid="submit-work"]').tap()
-        frame.locator('[data-testid="receipt"]').wait_for(state="visible")
+        submit_without_ai(frame, touch=True)
         check(page, "learner receipt", output_dir)
 
         page.locator('[data-testid^="course-activity-"]').filter(has_text="m2.t1").locator(

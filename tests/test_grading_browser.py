@@ -22,6 +22,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     playwright_api,
     server,
     submit_picker,
+    submit_without_ai,
 )
 
 pytestmark = pytest.mark.browser
@@ -46,14 +47,7 @@ def test_trainer_grades_in_the_tool_and_the_grade_lands_in_the_demo_gradebook(pl
         for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
             frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse : " + key)
         frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
-        for item in ("before.frame", "during.confidential", "after.explain"):
-            frame.locator(f'[data-testid="checklist"] input[data-item="{item}"]').check()
-            frame.locator(f'input[data-item="{item}"] ~ .tick-time').filter(has_text="20").wait_for()
-        form = frame.locator("#declaration-form")
-        form.locator('input[name="level_used"][value="no_ai"]').check()
-        form.locator("#honour").check()
-        form.locator('[data-testid="submit-work"]').click()
-        frame.locator('[data-testid="receipt"]').wait_for(state="visible")
+        submit_without_ai(frame)
 
         # The trainer, from the demo course page: the placed activity, then grading.
         page.goto(f"{server.platform_url}/demo")

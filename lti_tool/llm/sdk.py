@@ -119,13 +119,7 @@ class SdkProvider(LLMProvider):
         timeout: float | None = None,
     ) -> Completion:
         started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        arguments = self._arguments(messages, options)
-        try:
-            response = self._create(arguments)
-        except Exception as exc:
-            raise self._error(exc) from None
+        options, response = self._call(self._create, messages, model, temperature, max_tokens, timeout)
         return completion_of(response, provider=self.name, options=options, messages=messages, started=started,
                              text_of=self._text_of)
 
@@ -139,13 +133,7 @@ class SdkProvider(LLMProvider):
         timeout: float | None = None,
     ) -> CompletionStream:
         started = time.perf_counter()
-        check_messages(messages)
-        options = self.options(model, temperature, max_tokens, timeout)
-        arguments = self._arguments(messages, options)
-        try:
-            events = self._open_stream(arguments)
-        except Exception as exc:
-            raise self._error(exc) from None
+        options, events = self._call(self._open_stream, messages, model, temperature, max_tokens, timeout)
         return CompletionStream(
             ClosingStream(self._deltas(events), events.close),
             provider=self.name,
@@ -153,6 +141,18 @@ class SdkProvider(LLMProvider):
             prompt_chars=prompt_chars(messages),
             started=started,
         )
+
+    def _call(self, sdk_call: Callable[[dict[str, Any]], Any], messages: Sequence[ChatMessage], model: str | None,
+              temperature: float | None, max_tokens: int | None, timeout: float | None) -> tuple[CallOptions, Any]:
+        """Check the messages, settle the options, call the SDK once: (options, what it returned),
+        or the SDK's failure as our LLMError."""
+        check_messages(messages)
+        options = self.options(model, temperature, max_tokens, timeout)
+        arguments = self._arguments(messages, options)
+        try:
+            return options, sdk_call(arguments)
+        except Exception as exc:
+            raise self._error(exc) from None
 
     def _detail(self, prefix: str, text: str) -> str:
         text = scrub(text, self.settings.api_key)
