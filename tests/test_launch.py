@@ -69,3 +69,36 @@ def test_repeat_launches_update_rather_than_duplicate(client, platform):
     assert db.session.execute(select(func.count()).select_from(Context)).scalar_one() == 1
     assert db.session.execute(select(func.count()).select_from(ResourceLink)).scalar_one() == 1
     assert db.session.execute(select(func.count()).select_from(LaunchSession)).scalar_one() == 2
+
+
+def test_the_state_cookie_lives_under_lti_and_is_dropped_by_the_launch_that_used_it(client, platform):
+    """pylti1p3 sets one state cookie per login. Scoped to /lti/ it never rides on the tool's
+    pages, and the launch that spends it expires it: a trainer opening activity after activity
+    does not pile them up (nor does a refused launch spend it)."""
+    auth = platform.login(client)
+    state_cookie = client.get_cookie("lti1p3-" + auth["state"], domain="tool.test", path="/lti/")
+    assert state_cookie is not None and state_cookie.value == auth["state"]
+    # https: SameSite=None; Secure; Partitioned, so that it comes back inside Moodle's iframe
+    assert state_cookie.secure and state_cookie.http_only and state_cookie.same_site == "None"
+    assert client.get_cookie("lti1p3-" + auth["state"], domain="tool.test", path="/") is None
+
+    refused = client.post("/lti/launch", data={"id_token": "not-a-jwt", "state": auth["state"]})
+    assert refused.status_code == 400
+    assert client.get_cookie("lti1p3-" + auth["state"], domain="tool.test", path="/lti/") is not None
+
+    claims = platform.claims(auth["nonce"], "learner")
+    response = client.post("/lti/launch", data={"id_token": platform.sign(claims), "state": auth["state"]})
+    assert response.status_code == 200
+    expiry = [h for h in response.headers.getlist("Set-Cookie") if h.startswith(f"lti1p3-{auth['state']}=")]
+    assert len(expiry) == 1 and "Max-Age=0" in expiry[0] and "Path=/lti/" in expiry[0]
+    assert "Partitioned" in expiry[0] and "SameSite=None" in expiry[0]
+    assert client.get_cookie("lti1p3-" + auth["state"], domain="tool.test", path="/lti/") is None
+
+    states = []
+    for _ in range(3):  # launch after launch: no state cookie is left behind
+        auth = platform.login(client)
+        claims = platform.claims(auth["nonce"], "learner")
+        assert client.post("/lti/launch", data={"id_token": platform.sign(claims),
+                                                "state": auth["state"]}).status_code == 200
+        states.append(auth["state"])
+    assert all(client.get_cookie("lti1p3-" + state, domain="tool.test", path="/lti/") is None for state in states)

@@ -163,6 +163,11 @@ def test_replayed_nonce_is_refused(client, platform):
     first = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
     assert first.status_code == 200
     rows = stored_rows()
+    # The launch expired its state cookie: the same browser replaying the form is refused there...
+    replay = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+    assert replay.status_code == 400 and "state_mismatch" in replay.get_data(as_text=True)
+    # ... and one that kept a copy of the cookie is refused by the spent nonce.
+    client.set_cookie("lti1p3-" + auth["state"], auth["state"], domain="tool.test", path="/lti/")
     replay = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
     page = replay.get_data(as_text=True)
     assert replay.status_code == 401 and "replayed_nonce" in page

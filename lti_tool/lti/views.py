@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import current_app, render_template, request
+from flask import current_app, make_response, render_template, request
 
 from ..activities.views import render_landing
 from ..common.db import commit_without_waiting_for_disk
@@ -49,10 +49,11 @@ def launch():
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.
-    page = render_landing(opened.session, opened.token)
+    response = make_response(render_landing(opened.session, opened.token))
+    launch.expire_state_cookie(response)
     # A launch lost to a crash in the next instant is redone by the learner's next click.
     commit_without_waiting_for_disk()
-    return page
+    return response
 
 
 def jwks():
