@@ -6,14 +6,18 @@ deterministic, so that a change that adds a round trip to every launch is seen h
 
 from __future__ import annotations
 
+import os
 import re
 from contextlib import contextmanager
 
+import pytest
 from markupsafe import Markup
-from sqlalchemy import event
+from sqlalchemy import event, select, text
 
 from lti_tool.catalogue.text import paragraphs
 from lti_tool.extensions import db
+from lti_tool.lti.models import Platform
+from lti_tool.lti.services import open_launch_session
 
 from .lti_platform import CLAIM, landing_url
 
@@ -66,6 +70,26 @@ def test_a_returning_learner_launch_reads_each_thing_once(app, client, platform)
     writes = [s for s in seen if s.startswith(("insert", "update", "delete"))]
     assert len(writes) == 1 and writes[0].startswith("insert into launch_session")
     assert len(seen) <= 8, "\n".join(seen)
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="synchronous_commit is PostgreSQL's (DATABASE_URL)")
+def test_a_launch_commits_without_waiting_for_the_disk_and_only_its_own_transaction(app, client, platform):
+    def synchronous_commit() -> str:
+        return db.session.execute(text("SHOW synchronous_commit")).scalar_one()
+
+    platform_id = db.session.execute(select(Platform.id)).scalar_one()
+    assert synchronous_commit() == "on"
+    open_launch_session(platform_id, platform.claims("nonce-1"), "fr", 60)
+    assert synchronous_commit() == "off"  # the launch's transaction, set by its one INSERT
+    db.session.commit()
+    assert synchronous_commit() == "on"  # the next transaction waits for the disk again
+    # ... through the launch itself: no statement of its own for it
+    with statements(app) as seen:
+        assert launch(platform, client, "m2.t1").status_code == 200
+    assert not [s for s in seen if s.startswith("set")], seen
+    assert any(s.startswith("insert into launch_session") and "set_config" in s for s in seen)
 
 
 def test_a_first_launch_stores_user_course_and_link_as_the_claims_say(app, client, platform):

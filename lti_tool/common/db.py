@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -19,12 +18,3 @@ def insert_ignoring_conflict(model, **values: Any) -> None:
     """
     insert = pg_insert if db.session.get_bind().dialect.name == "postgresql" else sqlite_insert
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
-
-
-def commit_without_waiting_for_disk() -> None:
-    """Commit; on PostgreSQL without waiting for the WAL flush (`synchronous_commit = off` for
-    this transaction only). For writes that the next request would redo if a crash lost them
-    (within the WAL writer's delay, ~0.6 s at most): never for grades or submissions."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.commit()

@@ -7,7 +7,6 @@ import logging
 from flask import current_app, make_response, render_template, request
 
 from ..activities.views import render_landing
-from ..common.db import commit_without_waiting_for_disk
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
@@ -51,8 +50,7 @@ def launch():
     # Rendered before the commit, which would expire the rows the page shows.
     response = make_response(render_landing(opened.session, opened.token))
     launch.expire_state_cookie(response)
-    # A launch lost to a crash in the next instant is redone by the learner's next click.
-    commit_without_waiting_for_disk()
+    db.session.commit()  # on PostgreSQL without waiting for the disk (see open_launch_session)
     return response
 
 
