@@ -198,6 +198,52 @@ def test_send_again_requeues_a_failed_grade_of_this_link_only(client, platform):
     assert outbox("grade")[0].status == "pending"
 
 
+def test_send_all_again_requeues_every_unsent_result_of_this_link_and_only_those(client, platform):
+    """Friday afternoon: the grade item was missing in Moodle, 2 grades failed. Once it is
+    added, one click sends them all again; sent grades and other links stay as they are."""
+    for sub, name in (("learner-a", "Camille Martin"), ("learner-b", "Noah Petit"), ("learner-c", "Inès Roux")):
+        submitted(platform, client, sub, name)
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    for sub in ("learner-a", "learner-b", "learner-c"):
+        assert client.post(trainer + f"grading/{user_pk(sub)}/grade", json={"score": 12}).status_code == 201
+    # the same learner in another course, whose grade failed too
+    there = launch(platform, client, sub="learner-a", context="course-202", link_id="link-9")
+    work(client, there)
+    client.put(there + "checklist/ticks", json={"ticks": {item: True for item in REQUIRED}})
+    assert client.post(there + "submissions", json=declaration()).status_code == 201
+    elsewhere = launch(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
+    assert client.post(elsewhere + f"grading/{user_pk('learner-a')}/grade", json={"score": 8}).status_code == 201
+    rows = {(row.resource_link_pk, row.user_pk): row for row in outbox("grade")}
+    assert len(rows) == 4
+    a, b, c = (user_pk(sub) for sub in ("learner-a", "learner-b", "learner-c"))
+    failed = [row for (link, user), row in rows.items() if user in (a, b)]  # a twice: here and on link-9
+    for row in failed:
+        row.status, row.error_code, row.last_error = "failed", "no_line_item", "no line item"
+    sent = next(row for (link, user), row in rows.items() if user == c)
+    sent.status = "sent"
+    db.session.commit()
+    link_pk = next(link for (link, user) in rows if user == b)
+
+    page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    assert 'data-testid="unsent-notice"' in page
+    assert "2 résultats ne sont pas arrivés dans le carnet de notes" in page and "Renvoyer les 2" in page
+    learner = launch(platform, client, sub="learner-b")
+    assert client.post(learner + "grading/outbox/retry-all", json={}).status_code == 403
+
+    response = client.post(trainer + "grading/outbox/retry-all", json={})
+    assert response.status_code == 200 and response.get_json() == {"requeued": 2}
+    status = {(row.resource_link_pk, row.user_pk): row.status for row in outbox("grade")}
+    assert status[(link_pk, a)] == status[(link_pk, b)] == "pending"
+    assert status[(link_pk, c)] == "sent"
+    assert [s for (link, user), s in status.items() if link != link_pk] == ["failed"]  # link-9 untouched
+    page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    assert 'data-testid="unsent-notice"' not in page and "En attente d'envoi" in page
+    # nothing left to send again: a second click changes nothing
+    assert client.post(trainer + "grading/outbox/retry-all", json={}).get_json() == {"requeued": 0}
+    # one unsent result: its own "Send again" is enough, no notice
+    assert client.post(elsewhere + "grading/outbox/retry-all", json={}).get_json() == {"requeued": 1}
+
+
 def test_the_trainer_asks_the_ai_for_a_draft_comment_and_it_is_logged_as_theirs(client, platform):
     from lti_tool.llm.models import AiCall
 

@@ -255,6 +255,20 @@ def retry_failed(row_id: int, *, link_pk: int, now: datetime | None = None,
     return _state(row)
 
 
+def retry_all_failed(link_pk: int, *, now: datetime | None = None, session: Session | None = None) -> int:
+    """The trainer's "send all again": each learner whose latest score on `link_pk` is failed (or
+    not gradable), as the roster shows it, is sent again as `retry_failed` would. Flushes.
+    Returns how many scores went back to the queue."""
+    session = session or db.session
+    latest = select(func.max(ScoreOutbox.id)).where(ScoreOutbox.resource_link_pk == link_pk).group_by(ScoreOutbox.user_pk)
+    failed = session.execute(
+        select(ScoreOutbox.id).where(ScoreOutbox.id.in_(latest), ScoreOutbox.resource_link_pk == link_pk,
+                                     ScoreOutbox.status.in_((FAILED, NOT_GRADABLE))).order_by(ScoreOutbox.id)
+    ).scalars().all()
+    states = [retry_failed(row_id, link_pk=link_pk, now=now, session=session) for row_id in failed]
+    return sum(1 for state in states if state is not None and state.status == "waiting")
+
+
 def outbox_state(link_pk: int, user_pks: Iterable[int], *, session: Session | None = None) -> dict[int, State]:
     """For each user of `user_pks` with a score on `link_pk`, the state of their latest score."""
     session = session or db.session

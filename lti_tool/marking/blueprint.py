@@ -11,4 +11,5 @@ bp.add_url_rule("/grading/<int:user_pk>", view_func=views.grading_page, methods=
 bp.add_url_rule("/grading/<int:user_pk>/grade", view_func=views.save_grade, methods=["POST"])
 bp.add_url_rule("/grading/<int:user_pk>/draft-comment", view_func=views.draft_comment, methods=["POST"])
 bp.add_url_rule("/grading/outbox/<int:row_id>/retry", view_func=views.retry, methods=["POST"])
+bp.add_url_rule("/grading/outbox/retry-all", view_func=views.retry_all, methods=["POST"])
 bp.add_url_rule("/grade", view_func=views.my_grade, methods=["GET"])

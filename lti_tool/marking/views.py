@@ -15,7 +15,7 @@ from ..common.launch import launch_required
 from ..common.schemas import BaseSchema
 from ..errors import ToolError
 from ..extensions import db
-from ..grading.outbox import outbox_state, retry_failed
+from ..grading.outbox import outbox_state, retry_all_failed, retry_failed
 from ..policy import services as policy
 from ..policy.views import labels
 from . import services
@@ -133,6 +133,16 @@ def retry(row_id: int):
         raise ToolError(_l("There is no failed grade to send again here."), status=404, code="unknown_outbox_row")
     db.session.commit()
     return {"status": state.status}
+
+
+@launch_required(*STAFF)
+def retry_all():
+    """Send again every score of the link the roster shows as not sent (after the trainer fixed
+    the cause in the platform, e.g. added the grade item): one click instead of one per learner."""
+    session, _catalogue, _activity = launch_activity()
+    requeued = retry_all_failed(session.resource_link.id)
+    db.session.commit()
+    return {"requeued": requeued}
 
 
 @launch_required()
