@@ -227,22 +227,13 @@ def newer_sent_exists(session: Session, row: ScoreOutbox) -> bool:
     ).first() is not None
 
 
-def retry_failed(row_id: int, *, link_pk: int, now: datetime | None = None,
-                 session: Session | None = None) -> State | None:
-    """The trainer's "send again": a failed (or not gradable) score of `link_pk` goes back to the
-    queue, unless a newer score replaced it, in which case it is marked superseded. Flushes.
-    None if there is no such row on this link (the caller checked the link is in its scope)."""
-    session = session or db.session
-    row = session.execute(
-        select(ScoreOutbox).where(ScoreOutbox.id == row_id, ScoreOutbox.resource_link_pk == link_pk,
-                                  ScoreOutbox.status.in_((FAILED, NOT_GRADABLE)))
-    ).scalar_one_or_none()
-    if row is None:
-        return None
+def _send_again(session: Session, row: ScoreOutbox, now: datetime | None) -> State:
+    """Put a failed (or not gradable) score back in the queue, unless a newer score replaced it,
+    in which case it is marked superseded. Flushes."""
     newer_same_kind = session.execute(
-        select(ScoreOutbox.id).where(ScoreOutbox.resource_link_pk == link_pk, ScoreOutbox.user_pk == row.user_pk,
-                                     ScoreOutbox.kind == row.kind, ScoreOutbox.id > row.id,
-                                     ScoreOutbox.status != SUPERSEDED).limit(1)
+        select(ScoreOutbox.id).where(ScoreOutbox.resource_link_pk == row.resource_link_pk,
+                                     ScoreOutbox.user_pk == row.user_pk, ScoreOutbox.kind == row.kind,
+                                     ScoreOutbox.id > row.id, ScoreOutbox.status != SUPERSEDED).limit(1)
     ).first() is not None
     if newer_same_kind or newer_sent_exists(session, row):
         row.status = SUPERSEDED  # sending it now would overwrite a newer grade
@@ -255,18 +246,36 @@ def retry_failed(row_id: int, *, link_pk: int, now: datetime | None = None,
     return _state(row)
 
 
+def retry_failed(row_id: int, *, link_pk: int, now: datetime | None = None,
+                 session: Session | None = None) -> State | None:
+    """The trainer's "send again" for one failed (or not gradable) score of `link_pk` (see
+    _send_again). None if there is no such row on this link (the caller checked the link is in
+    its scope)."""
+    session = session or db.session
+    row = session.execute(
+        select(ScoreOutbox).where(ScoreOutbox.id == row_id, ScoreOutbox.resource_link_pk == link_pk,
+                                  ScoreOutbox.status.in_((FAILED, NOT_GRADABLE)))
+    ).scalar_one_or_none()
+    return None if row is None else _send_again(session, row, now)
+
+
+def _latest_per_learner(link_pk: int, user_pks: list[int] | None = None):
+    """SELECT of each learner's latest score on `link_pk` (of `user_pks` only, if given)."""
+    latest = select(func.max(ScoreOutbox.id)).where(ScoreOutbox.resource_link_pk == link_pk)
+    if user_pks is not None:
+        latest = latest.where(ScoreOutbox.user_pk.in_(user_pks))
+    return select(ScoreOutbox).where(ScoreOutbox.id.in_(latest.group_by(ScoreOutbox.user_pk)),
+                                     ScoreOutbox.resource_link_pk == link_pk)
+
+
 def retry_all_failed(link_pk: int, *, now: datetime | None = None, session: Session | None = None) -> int:
     """The trainer's "send all again": each learner whose latest score on `link_pk` is failed (or
-    not gradable), as the roster shows it, is sent again as `retry_failed` would. Flushes.
+    not gradable), as the roster shows it, is sent again (see _send_again). Flushes.
     Returns how many scores went back to the queue."""
     session = session or db.session
-    latest = select(func.max(ScoreOutbox.id)).where(ScoreOutbox.resource_link_pk == link_pk).group_by(ScoreOutbox.user_pk)
-    failed = session.execute(
-        select(ScoreOutbox.id).where(ScoreOutbox.id.in_(latest), ScoreOutbox.resource_link_pk == link_pk,
-                                     ScoreOutbox.status.in_((FAILED, NOT_GRADABLE))).order_by(ScoreOutbox.id)
-    ).scalars().all()
-    states = [retry_failed(row_id, link_pk=link_pk, now=now, session=session) for row_id in failed]
-    return sum(1 for state in states if state is not None and state.status == "waiting")
+    failed = session.execute(_latest_per_learner(link_pk).where(ScoreOutbox.status.in_((FAILED, NOT_GRADABLE)))
+                             .order_by(ScoreOutbox.id)).scalars().all()
+    return sum(1 for row in failed if _send_again(session, row, now).status == "waiting")
 
 
 def outbox_state(link_pk: int, user_pks: Iterable[int], *, session: Session | None = None) -> dict[int, State]:
@@ -275,13 +284,7 @@ def outbox_state(link_pk: int, user_pks: Iterable[int], *, session: Session | No
     user_pks = list(user_pks)
     if not user_pks:
         return {}
-    latest = (
-        select(func.max(ScoreOutbox.id))
-        .where(ScoreOutbox.resource_link_pk == link_pk, ScoreOutbox.user_pk.in_(user_pks))
-        .group_by(ScoreOutbox.user_pk)
-    )
-    rows = session.execute(select(ScoreOutbox).where(ScoreOutbox.id.in_(latest),
-                                                     ScoreOutbox.resource_link_pk == link_pk)).scalars()
+    rows = session.execute(_latest_per_learner(link_pk, user_pks)).scalars()
     return {row.user_pk: _state(row) for row in rows}
 
 

@@ -276,7 +276,7 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     # if it had been loaded (no unit-of-work flush on the hot path). Its user, course and link are
     # the objects above.
     no_wait = db.session.get_bind().dialect.name == "postgresql"
-    session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION, values).first()[0]
+    session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION, values).scalar_one()
     session = LaunchSession(id=session_id, **values, user=user, context=context, resource_link=link)
     make_transient_to_detached(session)
     db.session.add(session)

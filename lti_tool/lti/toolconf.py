@@ -29,7 +29,7 @@ DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
 SUPPORTED_MESSAGES = ("LtiResourceLinkRequest", "LtiDeepLinkingRequest")
 LOGIN_STATE_TTL = 600  # seconds between the OIDC login and the launch
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
-STATE_COOKIE_PATH = "/lti/"
+LTI_COOKIE_PATH = "/lti/"
 
 
 def get_store() -> KeyValueStore:
@@ -156,19 +156,22 @@ class ToolCookieService(FlaskCookieService):
 
     def update_response(self, response):
         for key, data in self._cookie_data_to_set.items():
-            response.set_cookie(key, data["value"], max_age=data["exp"], **_state_cookie_attributes())
+            response.set_cookie(key, data["value"], max_age=data["exp"], **lti_cookie_attributes())
 
     def expire(self, response, state: str) -> None:
         """Drop the state cookie of a launch that used it: it is single-use, and a trainer who
         opens forty activities in an hour should not carry forty of them on every request."""
-        response.delete_cookie(self._get_key(state), **_state_cookie_attributes())
+        response.delete_cookie(self._get_key(state), **lti_cookie_attributes())
 
 
-def _state_cookie_attributes() -> dict[str, Any]:
-    # Only the launch reads the state cookie: scoped to /lti/, the tool's pages never carry it.
-    # Deleting a cookie takes the same attributes (a partitioned cookie is deleted as partitioned).
+def lti_cookie_attributes() -> dict[str, Any]:
+    """Attributes of the cookies of the login and launch (the state, the cookie-check probe).
+
+    Only /lti/ reads them: the tool's pages never carry them. Deleting a cookie takes the same
+    attributes (a partitioned cookie is deleted as partitioned).
+    """
     secure = cookies_can_be_secure()
-    return {"path": STATE_COOKIE_PATH, "httponly": True, "secure": secure,
+    return {"path": LTI_COOKIE_PATH, "httponly": True, "secure": secure,
             "samesite": "None" if secure else "Lax", "partitioned": secure}
 
 

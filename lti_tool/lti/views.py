@@ -13,7 +13,7 @@ from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import public_jwks
 from .services import check_invite, consume_invite, open_launch_session, save_platform
-from .toolconf import DbToolConf, cookies_can_be_secure, message_launch, oidc_login
+from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
 
@@ -29,9 +29,7 @@ def login():
         login.enable_check_cookies()
     response = login.redirect(current_app.config["TOOL_BASE_URL"] + "/lti/launch")
     if response.status_code in (301, 302, 303):
-        secure = cookies_can_be_secure()
-        response.set_cookie(PROBE_COOKIE, "1", max_age=30 * 24 * 3600, path="/lti/", httponly=True,
-                            secure=secure, samesite="None" if secure else "Lax", partitioned=secure)
+        response.set_cookie(PROBE_COOKIE, "1", max_age=30 * 24 * 3600, **lti_cookie_attributes())
     return response
 
 
