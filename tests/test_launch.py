@@ -46,8 +46,10 @@ def test_deep_linking_launch_reaches_the_picker(client, platform):
 
 
 def test_learner_cannot_open_the_deep_linking_picker(client, platform):
+    platform.launch(client, "learner")  # a returning learner: only the session row would be new
     response = platform.launch(client, "learner", message_type="LtiDeepLinkingRequest")
     assert response.status_code == 403
+    assert db.session.execute(select(func.count()).select_from(LaunchSession)).scalar_one() == 1
 
 
 def test_launch_page_moves_to_a_tokenised_url_that_needs_no_cookie(client, platform):

@@ -52,24 +52,73 @@ def reads_of(seen: list[str], table: str) -> int:
     return sum(1 for s in seen if s.startswith("select") and re.search(rf"\b(from|join) {table}\b", s))
 
 
-def test_a_returning_learner_launch_reads_each_thing_once(app, client, platform):
+LANDING_TABLES = ("lti_user", "context", "resource_link", "activity", "assignment_policy", "checklist_ticks",
+                  "grade", "centre_settings", "llm_config", "draft", "section_read", "quiz_attempt",
+                  "wheel_rating", "submission")
+
+
+def test_a_returning_learner_launch_reads_everything_in_one_statement(app, client, platform):
     launch(platform, client, "m2.t1")  # the first launch stores the user, course, link and activity
     with statements(app) as seen:
         response = launch(platform, client, "m2.t1")
     assert response.status_code == 200
     assert 'data-testid="learner-page"' in response.get_data(as_text=True)
-    # centre settings and the assignment's policy serve the policy box, the checklist and the
-    # assistant: read once each, however many parts of the page use them.
-    for table in ("centre_settings", "assignment_policy", "activity", "llm_config", "checklist_ticks", "grade"):
+    # The rows the launch upserts, the page's one-per-page rows (policy, settings, ticks, grade)
+    # and the learner's own work: each table read once, all in the first statement ...
+    reads = [s for s in seen if s.startswith("select")]
+    assert len(reads) == 1, "\n".join(seen)
+    for table in LANDING_TABLES:
         assert reads_of(seen, table) == 1, table
-    # ... and all six in the same statement: the page's one-per-page rows come in one round trip
-    page_rows = [s for s in seen if reads_of([s], "centre_settings")]
-    assert all(re.search(rf"join {table}\b", page_rows[0])
-               for table in ("assignment_policy", "activity", "llm_config", "checklist_ticks", "grade"))
-    # one INSERT for the launch session; nothing else is written for a returning learner
-    writes = [s for s in seen if s.startswith(("insert", "update", "delete"))]
-    assert len(writes) == 1 and writes[0].startswith("insert into launch_session")
-    assert len(seen) <= 8, "\n".join(seen)
+    # ... then one INSERT for the launch session; nothing else for a returning learner
+    assert len(seen) == 2 and seen[1].startswith("insert into launch_session"), "\n".join(seen)
+
+
+def test_a_returning_learner_launch_commits_its_one_row_without_a_transaction(app, client, platform, monkeypatch):
+    """BEGIN and COMMIT would be two more round trips: the session row is committed as soon as
+    its INSERT has run, before the page is rendered (seen from another connection)."""
+    import lti_tool.lti.views as lti_views
+
+    launch(platform, client, "m2.t1")
+    with app.app_context():
+        engine = db.engine
+    committed_before_rendering = []
+
+    def render_landing(session, token, **kwargs):
+        with engine.connect() as other:  # another connection sees only what is committed
+            committed_before_rendering.append(other.execute(text("SELECT count(*) FROM launch_session")).scalar_one())
+        return real_render_landing(session, token, **kwargs)
+
+    real_render_landing = lti_views.render_landing
+    monkeypatch.setattr(lti_views, "render_landing", render_landing)
+    assert launch(platform, client, "m2.t1").status_code == 200
+    assert committed_before_rendering == [2]
+    # A first launch (user, course, link and session written together) is one transaction.
+    assert launch(platform, client, "m2.t1", sub="newcomer").status_code == 200
+    assert committed_before_rendering == [2, 2]
+
+
+def test_a_launch_that_changes_stored_rows_writes_them_in_one_transaction(app, client, platform):
+    """A new title or name is more than the session row: the launch reads and writes in one
+    transaction, so a refusal after the first write stores nothing."""
+    from lti_tool.lti.models import Context, LaunchSession, LtiUser, ResourceLink
+
+    launch(platform, client, "m2.t1")
+    renamed = platform.launch(client, "learner", sub="learner-1", link_id="link-m2.t1", name="Camille Martin-Roy", **{
+        CLAIM + "custom": {"catalogue_item": "m2.t1"},
+        AGS_CLAIM: {"scope": [], "lineitem": platform.issuer + "/lineitems/1/lineitem"}})
+    assert renamed.status_code == 200
+    with app.app_context():
+        assert db.session.execute(select(LtiUser.name)).scalar_one() == "Camille Martin-Roy"
+    # The same link claimed by another course: the new course is inserted, then the launch is
+    # refused, and the course goes with the rollback.
+    moved = platform.launch(client, "learner", sub="learner-1", link_id="link-m2.t1", follow=False,
+                            **{CLAIM + "context": {"id": "course-elsewhere"}})
+    assert moved.status_code == 404
+    with app.app_context():
+        assert db.session.execute(select(Context.context_id)).scalars().all() == ["course-101"]
+        assert db.session.execute(select(ResourceLink.context_pk)).scalars().all() == [
+            db.session.execute(select(Context.id)).scalar_one()]
+        assert len(db.session.execute(select(LaunchSession.id)).all()) == 2
 
 
 @pytest.mark.postgres
@@ -115,14 +164,6 @@ def test_a_first_launch_stores_user_course_and_link_as_the_claims_say(app, clien
             "Thème 1", {"catalogue_item": "m2.t1"}, platform.issuer + "/lineitems/9/lineitem")
 
 
-def test_a_theme_without_the_wheel_does_not_read_wheel_ratings(app, client, platform):
-    launch(platform, client, "m2.t1")
-    with statements(app) as seen:
-        launch(platform, client, "m2.t1")
-    assert reads_of(seen, "wheel_rating") == 0
-    assert reads_of(seen, "quiz_attempt") == 1  # the theme has a quiz: the best score is shown
-
-
 def test_a_wheel_theme_shows_the_ratings_it_reads(app, client, platform):
     url = landing_url(launch(platform, client, "m4.t3"))
     ratings = {key: 7 for key in ("goal_setting", "ai_tool_selection", "human_touch", "resource_allocation",
@@ -132,6 +173,11 @@ def test_a_wheel_theme_shows_the_ratings_it_reads(app, client, platform):
         page = launch(platform, client, "m4.t3").get_data(as_text=True)
     assert reads_of(seen, "wheel_rating") == 1
     assert "<svg" in page
+    # A page after the launch (its token URL) reads them the same way: one statement
+    with statements(app) as seen:
+        again = client.get(url).get_data(as_text=True)
+    assert reads_of(seen, "wheel_rating") == 1 and reads_of(seen, "draft") == 1
+    assert "<svg" in again
 
 
 def test_catalogue_paragraphs_are_escaped_and_split_on_blank_lines():

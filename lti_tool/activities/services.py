@@ -9,26 +9,40 @@ from sqlalchemy import and_, bindparam, func, literal, select
 from sqlalchemy.orm import aliased
 
 from ..catalogue.services import Catalogue, Module
-from ..common.db import insert_ignoring_conflict
+from ..common.db import insert_ignoring_conflict, json_rows
 from ..common.memo import MISSING, prefetched, remember_prefetched, request_memo
 from ..extensions import db
 from ..llm.models import LlmConfig
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
-from ..lti.models import ResourceLink
+from ..lti.models import LtiUser, ResourceLink
+from ..lti.services import KNOWN_ROWS, KnownRows, known_rows, known_rows_params
 from ..marking.models import Grade
-from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks
-from .models import Activity
+from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
+from .models import Activity, Draft, QuizAttempt, SectionRead, WheelRating
+from .progress import STATE_COLUMNS, state_from_rows
 
 
-def _page_rows_query():
-    link_pk, platform_id, user_pk = bindparam("link_pk"), bindparam("platform_id"), bindparam("user_pk")
-    anchor = select(literal(1).label("one")).subquery()
+# What the page query reads of the learner's submissions (policy.services.submission_summaries).
+SUBMISSION_SUMMARY_COLUMNS = ("version", "submitted_at", "receipt")
+
+
+def _learner_rows(model, user_pk):
+    """The user's rows of `model` on the page's activity, as one JSON value (see json_rows)."""
+    columns = STATE_COLUMNS.get(model) or SUBMISSION_SUMMARY_COLUMNS
+    return json_rows(and_(model.activity_id == Activity.id, model.user_pk == user_pk),
+                     **{name: getattr(model, name) for name in columns})
+
+
+def _with_page_rows(query, link_pk, user_pk, platform_id):
+    """`query` and, outer-joined to it, the rows a page of link `link_pk` shows user `user_pk`
+    (columns or bind parameters): one of each of activity, policy, ticks, latest grade, centre
+    settings and LLM settings, then the user's work on the activity as JSON (PAGE_ROW_PARTS)."""
     earlier = aliased(Grade)
     latest_grade = (select(func.max(earlier.id)).where(earlier.activity_id == Activity.id, earlier.user_pk == user_pk)
-                    .correlate(Activity).scalar_subquery())
+                    .correlate_except(earlier).scalar_subquery())
     return (
-        select(Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings, LlmConfig)
-        .select_from(anchor)
+        query.add_columns(Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings, LlmConfig,
+                          *(_learner_rows(model, user_pk) for model in LEARNER_ROW_MODELS))
         .outerjoin(Activity, Activity.resource_link_pk == link_pk)
         .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
         .outerjoin(ChecklistTicks, and_(ChecklistTicks.activity_id == Activity.id, ChecklistTicks.user_pk == user_pk))
@@ -38,23 +52,49 @@ def _page_rows_query():
     )
 
 
-_PAGE_ROWS = _page_rows_query()  # built once: every page of an activity runs it
+LEARNER_ROW_MODELS = (Draft, SectionRead, QuizAttempt, WheelRating, Submission)
+# Built once: every page of an activity runs the first, every launch the second.
+_PAGE_ROWS = _with_page_rows(select().select_from(select(literal(1).label("one")).subquery()),
+                             bindparam("link_pk"), bindparam("user_pk"), bindparam("platform_id"))
+_LANDING_ROWS = _with_page_rows(KNOWN_ROWS, ResourceLink.id, LtiUser.id, bindparam("platform_id"))
 
 
-def prefetch_page_rows(link: ResourceLink, user_pk: int) -> None:
-    """Read in one round trip the rows a link's page needs one of each: the activity, its
-    policy, the user's checklist ticks and latest grade, the centre's settings and LLM settings.
-    Their readers (activity_for, policy_row, ticks_of, latest_grade, centre_settings,
-    centre_config) then find them without a query of their own for the rest of the request."""
-    activity, policy, ticks, grade, settings, llm_config = db.session.execute(
-        _PAGE_ROWS, {"link_pk": link.id, "platform_id": link.platform_id, "user_pk": user_pk}).one()
-    remember_prefetched("activity", link.id, activity)
+def _remember_page_rows(link_pk: int, platform_id: int, user_pk: int, row) -> None:
+    (activity, policy, ticks, grade, settings, llm_config,
+     drafts, read, quizzes, wheels, submissions) = row
+    remember_prefetched("activity", link_pk, activity)
     if activity is not None:
         remember_prefetched("policy", activity.id, policy)
         remember_prefetched("ticks", (activity.id, user_pk), ticks)
         remember_prefetched("grade", (activity.id, user_pk), grade)
-    request_memo("centre_settings").setdefault(link.platform_id, settings)
-    remember_prefetched("llm_config", link.platform_id, llm_config)
+        remember_prefetched("learner_state", (activity.id, user_pk), state_from_rows(drafts, read, quizzes, wheels))
+        remember_prefetched("submissions", (activity.id, user_pk), submissions)
+    request_memo("centre_settings").setdefault(platform_id, settings)
+    remember_prefetched("llm_config", platform_id, llm_config)
+
+
+def prefetch_page_rows(link: ResourceLink, user_pk: int) -> None:
+    """Read in one round trip what a link's page shows: the activity, its policy, the user's
+    checklist ticks and latest grade, the centre's settings and LLM settings, and the user's
+    work on the activity (drafts, sections read, quiz attempts, wheel ratings, submissions).
+    Their readers (activity_for, policy_row, ticks_of, latest_grade, centre_settings,
+    centre_config, learner_state, submission_summaries) then find them without a query of
+    their own for the rest of the request. Nothing to do after landing_rows() read them."""
+    if prefetched("activity", link.id) is not MISSING:
+        return
+    row = db.session.execute(_PAGE_ROWS, {"link_pk": link.id, "platform_id": link.platform_id, "user_pk": user_pk}).one()
+    _remember_page_rows(link.id, link.platform_id, user_pk, row)
+
+
+def landing_rows(platform_id: int, claims: dict[str, Any]) -> KnownRows:
+    """What a validated launch finds stored (lti.services.known_rows) and, in the same round
+    trip, what its landing page shows (as prefetch_page_rows) when the user and the link are
+    already known: a returning learner's launch reads everything in one statement."""
+    row = db.session.execute(_LANDING_ROWS, known_rows_params(platform_id, claims)).one()
+    known = known_rows(platform_id, claims, row)
+    if known.user is not None and known.link is not None:
+        _remember_page_rows(known.link.id, platform_id, known.user.id, row[3:])
+    return known
 
 
 def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from ..common.db import insert_ignoring_conflict
+from ..common.db import end_autocommit, insert_ignoring_conflict
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
@@ -148,17 +148,47 @@ def _known_rows_query():
     )
 
 
-_KNOWN_ROWS = _known_rows_query()  # built once: the launch runs it every time
+# Built once: the launch runs it every time. Its first three entities are (user, course, link)
+# already stored for the launch, each None if new; the launch's landing page may add columns of
+# its own (joined on LtiUser.id and ResourceLink.id) to read them in the same round trip.
+KNOWN_ROWS = _known_rows_query()
 
 
-def _known_rows(platform_id: int, sub: str, context_id: str | None, link_id: str | None):
-    """(user, context, link) already stored for this launch, each None if new: one round trip.
+@dataclass(frozen=True)
+class KnownRows:
+    user: LtiUser | None
+    context: Context | None
+    link: ResourceLink | None
+
+
+def _launch_keys(claims: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
+    """(resource link id, context claim) of a launch. Links always live in a course: a platform
+    launching a link without one gets a course of its own, named after the link."""
+    link_id = claims[CLAIM + "resource_link"]["id"] if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest" else None
+    context_claim = claims.get(CLAIM + "context")
+    if not context_claim and link_id:
+        context_claim = {"id": "link:" + link_id}
+    return link_id, context_claim
+
+
+def known_rows_params(platform_id: int, claims: dict[str, Any]) -> dict[str, Any]:
+    """The parameters of KNOWN_ROWS for a validated launch."""
+    link_id, context_claim = _launch_keys(claims)
+    return {"platform_id": platform_id, "sub": str(claims["sub"]),
+            "context_id": context_claim["id"] if context_claim else "", "link_id": link_id or ""}
+
+
+def known_rows(platform_id: int, claims: dict[str, Any], row=None) -> KnownRows:
+    """(user, context, link) already stored for this launch, each None if new: one round trip,
+    or none when `row` is a row of a query built on KNOWN_ROWS that the caller has run.
 
     A returning learner is the common case; one query with three outer joins replaces three.
     """
-    user, context, link = db.session.execute(_KNOWN_ROWS, {
-        "platform_id": platform_id, "sub": sub, "context_id": context_id or "", "link_id": link_id or ""}).one()
-    return user, (context if context_id else None), (link if link_id else None)
+    link_id, context_claim = _launch_keys(claims)
+    if row is None:
+        row = db.session.execute(KNOWN_ROWS, known_rows_params(platform_id, claims)).one()
+    user, context, link = row[:3]
+    return KnownRows(user, context if context_claim else None, link if link_id else None)
 
 
 def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any]):
@@ -170,48 +200,79 @@ def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any])
     return db.session.execute(select(model).filter_by(**keys)).scalar_one()
 
 
+# What a launch says of its user, course and link. An empty value (None, "") keeps what is
+# stored: Moodle sends names only if the registration asks for them, titles only if set.
+def _user_values(claims: dict[str, Any]) -> dict[str, Any]:
+    return {"name": _display_name(claims)}
+
+
+def _context_values(claim: dict[str, Any]) -> dict[str, Any]:
+    return {"title": str(claim.get("title") or "")[:255], "label": str(claim.get("label") or "")[:255]}
+
+
+def _link_values(claims: dict[str, Any]) -> dict[str, Any]:
+    custom = claims.get(CLAIM + "custom")
+    ags = claims.get(AGS_CLAIM)
+    return {
+        "title": str(claims[CLAIM + "resource_link"].get("title") or "")[:255],
+        "custom": {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else None,
+        "lineitem_url": ags["lineitem"] if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str) else None,
+    }
+
+
+def _changes(row, values: dict[str, Any]) -> dict[str, Any]:
+    """The attributes of stored `row` that `values` change (empty values keep the stored one)."""
+    return {name: value for name, value in values.items()
+            if value is not None and value != "" and value != getattr(row, name)}
+
+
+LAST_LAUNCH_PRECISION = timedelta(hours=1)  # coarse on purpose: no write per launch
+
+
 def _upsert_user(platform_id: int, found: LtiUser | None, claims: dict[str, Any]) -> LtiUser:
     now = utcnow()
-    name = _display_name(claims)
+    values = _user_values(claims)
     user = _get_or_create(LtiUser, found, {"platform_id": platform_id, "sub": str(claims["sub"])},
-                          {"name": name, "created_at": now, "last_launch_at": now})
-    if name and name != user.name:  # Moodle sends names only if the registration asks for them
-        user.name = name
-    if now - user.last_launch_at > timedelta(hours=1):  # coarse on purpose: no write per launch
+                          {**values, "created_at": now, "last_launch_at": now})
+    for name, value in _changes(user, values).items():
+        setattr(user, name, value)
+    if now - user.last_launch_at > LAST_LAUNCH_PRECISION:
         user.last_launch_at = now
     return user
 
 
 def _upsert_context(platform_id: int, found: Context | None, claim: dict[str, Any]) -> Context:
-    context = _get_or_create(Context, found, {"platform_id": platform_id, "context_id": claim["id"]},
-                             {"title": str(claim.get("title") or "")[:255], "label": str(claim.get("label") or "")[:255]})
-    for attribute in ("title", "label"):
-        value = str(claim.get(attribute) or "")[:255]
-        if value and value != getattr(context, attribute):
-            setattr(context, attribute, value)
+    values = _context_values(claim)
+    context = _get_or_create(Context, found, {"platform_id": platform_id, "context_id": claim["id"]}, values)
+    for name, value in _changes(context, values).items():
+        setattr(context, name, value)
     return context
 
 
 def _upsert_link(platform_id: int, found: ResourceLink | None, context: Context,
                  claims: dict[str, Any]) -> ResourceLink:
-    link_claim = claims[CLAIM + "resource_link"]
-    title = str(link_claim.get("title") or "")[:255]
-    custom = claims.get(CLAIM + "custom")
-    custom = {str(k): str(v) for k, v in custom.items()} if isinstance(custom, dict) else None
-    ags = claims.get(AGS_CLAIM)
-    lineitem = ags["lineitem"] if isinstance(ags, dict) and isinstance(ags.get("lineitem"), str) else None
-    link = _get_or_create(ResourceLink, found, {"platform_id": platform_id, "resource_link_id": link_claim["id"]},
-                          {"context_pk": context.id, "title": title, "custom": custom or {}, "lineitem_url": lineitem})
+    values = _link_values(claims)
+    link = _get_or_create(ResourceLink, found,
+                          {"platform_id": platform_id, "resource_link_id": claims[CLAIM + "resource_link"]["id"]},
+                          {**values, "context_pk": context.id, "custom": values["custom"] or {}})
     if link.context_pk != context.id:
         # A resource link id names one placement in one course; a claim saying otherwise is refused.
         raise LtiRefusal("not_in_scope", detail="resource link moved between contexts")
-    if title and title != link.title:
-        link.title = title
-    if custom is not None and custom != link.custom:
-        link.custom = custom
-    if lineitem is not None and lineitem != link.lineitem_url:
-        link.lineitem_url = lineitem
+    for name, value in _changes(link, values).items():
+        setattr(link, name, value)
     return link
+
+
+def _stored_as_claimed(known: KnownRows, claims: dict[str, Any]) -> bool:
+    """Whether a resource link launch finds its user, course and link stored as its claims
+    describe them: then the session row is all it writes."""
+    link_id, context_claim = _launch_keys(claims)
+    user, context, link = known.user, known.context, known.link
+    return (link_id is not None and user is not None and context is not None and link is not None
+            and link.context_pk == context.id
+            and utcnow() - user.last_launch_at <= LAST_LAUNCH_PRECISION
+            and not _changes(user, _user_values(claims)) and not _changes(context, _context_values(context_claim))
+            and not _changes(link, _link_values(claims)))
 
 
 def _services(claims: dict[str, Any]) -> dict[str, Any]:
@@ -236,9 +297,11 @@ class OpenedSession:
     session: LaunchSession
 
 
-def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
+def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int,
+                        known: KnownRows | None = None) -> OpenedSession:
     """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
     open a launch session. Returns the bearer token, which is never stored in clear. Flushes.
+    `known` is what known_rows() found for these claims (read here if not given).
 
     On PostgreSQL the transaction then commits without waiting for the WAL flush
     (`synchronous_commit = off` for this transaction only): a launch lost to a crash within the
@@ -246,16 +309,16 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     nothing else; grades and submissions are never written in such a transaction.
     """
     message_type = claims[CLAIM + "message_type"]
-    link_id = claims[CLAIM + "resource_link"]["id"] if message_type == "LtiResourceLinkRequest" else None
-    context_claim = claims.get(CLAIM + "context")
-    if not context_claim and link_id:
-        # Links always live in a course; a platform launching without one gets its own.
-        context_claim = {"id": "link:" + link_id}
-    known_user, known_context, known_link = _known_rows(
-        platform_id, str(claims["sub"]), context_claim["id"] if context_claim else None, link_id)
-    user = _upsert_user(platform_id, known_user, claims)
-    context = _upsert_context(platform_id, known_context, context_claim) if context_claim else None
-    link = _upsert_link(platform_id, known_link, context, claims) if link_id else None
+    link_id, context_claim = _launch_keys(claims)
+    if known is None:
+        known = known_rows(platform_id, claims)
+    elif not _stored_as_claimed(known, claims) and end_autocommit():
+        # `known` was read outside a transaction: what is written from here on is one
+        # transaction, so it reads the rows again inside it.
+        known = known_rows(platform_id, claims)
+    user = _upsert_user(platform_id, known.user, claims)
+    context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
+    link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
     token = new_token()
     now = utcnow()
     values = {

@@ -6,13 +6,15 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
+from ..activities.services import landing_rows
 from ..activities.views import render_landing
+from ..common.db import begin_autocommit
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import public_jwks
-from .services import check_invite, consume_invite, open_launch_session, save_platform
+from .services import CLAIM, check_invite, consume_invite, open_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
@@ -40,9 +42,15 @@ def launch():
     except LtiRefusal as refusal:
         log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
         raise
-    opened = open_launch_session(
-        launch.platform.id, launch.body(), launch.locale or select_locale(), current_app.config["LAUNCH_SESSION_TTL"]
-    )
+    claims = launch.body()
+    if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest":
+        # A returning user's launch writes one row (its session): no transaction needed. Any
+        # other write (a new user, course or link, changed titles) ends autocommit first.
+        begin_autocommit()
+    # One statement reads the rows the launch upserts and those its landing page shows.
+    known = landing_rows(launch.platform.id, claims)
+    opened = open_launch_session(launch.platform.id, claims, launch.locale or select_locale(),
+                                 current_app.config["LAUNCH_SESSION_TTL"], known)
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.

@@ -19,7 +19,7 @@ from ..common.i18n import lazy_gettext as _l
 from ..activities.models import Activity, Draft, QuizAttempt
 from ..activities.services import item_view
 from ..catalogue.services import Catalogue
-from ..common.db import insert_ignoring_conflict
+from ..common.db import insert_ignoring_conflict, json_datetime
 from ..common.memo import MISSING, prefetched, request_memo
 from ..errors import ToolError
 from ..extensions import db
@@ -369,6 +369,27 @@ def _receipt(activity_id: int, user_pk: int, version: int, at: datetime) -> str:
 def submissions_of(activity: Activity, user_pk: int) -> list[Submission]:
     return list(db.session.execute(select(Submission).where(
         Submission.activity_id == activity.id, Submission.user_pk == user_pk).order_by(Submission.version.desc())).scalars())
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """What a learner's page lists of one of their submissions."""
+
+    version: int
+    submitted_at: datetime
+    receipt: str
+
+
+def submission_summaries(activity: Activity, user_pk: int) -> list[SubmissionSummary]:
+    """The learner's submissions on `activity`, newest first (prefetched by a page)."""
+    rows = prefetched("submissions", (activity.id, user_pk))
+    if rows is MISSING:
+        summaries = [SubmissionSummary(*row) for row in db.session.execute(
+            select(Submission.version, Submission.submitted_at, Submission.receipt)
+            .where(Submission.activity_id == activity.id, Submission.user_pk == user_pk))]
+    else:  # SUBMISSION_SUMMARY_COLUMNS, as json_rows gives them
+        summaries = [SubmissionSummary(row["version"], json_datetime(row["submitted_at"]), row["receipt"]) for row in rows]
+    return sorted(summaries, key=lambda s: s.version, reverse=True)
 
 
 def learner_with_work(platform_id: int, activity: Activity, user_pk: int) -> LtiUser:

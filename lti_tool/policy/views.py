@@ -291,7 +291,7 @@ def learner_panel(session, activity) -> dict[str, Any]:
 
     return {"policy": policy, "checklist": checklist_mod.by_moment(services.checklist_state(policy, ticks)),
             "grade": latest_grade(activity, session.user_pk),
-            "submissions": services.submissions_of(activity, session.user_pk), "tools": AI_TOOLS,
+            "submissions": services.submission_summaries(activity, session.user_pk), "tools": AI_TOOLS,
             "purposes": PURPOSES, "labels": labels()}
 
 
