@@ -196,11 +196,17 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-def gunicorn_argv(app: str, port: int, args, extra: list[str] = ()) -> list[str]:
-    argv = [sys.executable, "-m", "gunicorn", "--bind", f"{HOST}:{port}", "--workers", str(args.workers),
-            "--timeout", "60", "--log-level", "warning", *extra]
+def gunicorn_argv(app: str, port: int, args, config: Path, extra: list[str] = ()) -> list[str]:
+    """Both tools under the same gunicorn settings: the command line's, over an empty config
+    file (gunicorn would otherwise read ./gunicorn.conf.py, the tool's production settings), or
+    over that file with --production-config (gthread workers, access log)."""
+    config = ROOT / "gunicorn.conf.py" if args.production_config else config
+    argv = [sys.executable, "-m", "gunicorn", "--config", str(config), "--bind", f"{HOST}:{port}",
+            "--workers", str(args.workers), "--timeout", "60", "--log-level", "warning", *extra]
     if args.threads > 1:
         argv += ["--worker-class", "gthread", "--threads", str(args.threads)]
+    elif not args.production_config:
+        argv += ["--worker-class", "sync"]
     return argv + [app]
 
 
@@ -259,7 +265,7 @@ def start_tool(platform: Platform, args, log_dir: Path) -> Server:
                          "--deployment-id", platform.deployment_id, "--auth-url", platform.auth_url,
                          "--token-url", platform.token_url, "--jwks-url", platform.jwks_url,
                          "--name", "Bench Moodle"], env)
-    server.start(gunicorn_argv("wsgi:app", server.port, args), env, log_dir)
+    server.start(gunicorn_argv("wsgi:app", server.port, args, log_dir / "gunicorn.conf.py"), env, log_dir)
     return server
 
 
@@ -274,8 +280,8 @@ def start_bare(platform: Platform, args, log_dir: Path) -> Server:
         env["BARE_REDIS_URL"] = args.redis_url
     if args.bare_first_page:
         env["BARE_FIRST_PAGE"] = "1"
-    server.start(gunicorn_argv("bare_tool:app", server.port, args, ["--pythonpath", str(ROOT / "bench")]),
-                 env, log_dir)
+    server.start(gunicorn_argv("bare_tool:app", server.port, args, log_dir / "gunicorn.conf.py",
+                               ["--pythonpath", str(ROOT / "bench")]), env, log_dir)
     return server
 
 
@@ -525,6 +531,9 @@ def parse_args(argv=None):
     parser.add_argument("--max-launches", type=int, default=5_000, help="cap on launches per round and tool")
     parser.add_argument("--workers", type=int, default=1, help="gunicorn workers, both tools (1; >1 uses Redis)")
     parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker, both tools (1: sync)")
+    parser.add_argument("--production-config", action="store_true",
+                        help="both tools under the tool's gunicorn.conf.py (gthread x8, access log; "
+                             "--workers still from the command line)")
     parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/13", help="our store when --workers > 1")
     parser.add_argument("--database", default="bench_launch", help="database created (and dropped) for the run")
     parser.add_argument("--pg-host", default="127.0.0.1")
@@ -583,6 +592,7 @@ def main(argv=None) -> int:
     atexit.register(lambda: [s.stop() for s in servers])  # last resort: never leave a gunicorn behind
 
     log_dir = Path(tempfile.mkdtemp(prefix="bench-launch-"))
+    (log_dir / "gunicorn.conf.py").write_text("# bench/launch.py: only its command line sets gunicorn\n")
     try:
         platform = Platform()
         create_database(admin_url, args.database)
@@ -590,7 +600,8 @@ def main(argv=None) -> int:
         servers.append(start_tool(platform, args, log_dir))
         servers.append(start_bare(platform, args, log_dir))
         tool, bare = servers
-        worker_kind = "sync" if args.threads == 1 else f"gthread x{args.threads}"
+        worker_kind = ("gunicorn.conf.py (gthread, access log)" if args.production_config and args.threads == 1
+                       else "sync, no access log" if args.threads == 1 else f"gthread x{args.threads}")
         store = f"Redis ({args.redis_url})" if args.workers > 1 else "in-process"
         print(f"gunicorn: {args.workers} worker(s), {worker_kind}, same for both tools; "
               f"our store: {store}; database: PostgreSQL {args.database}")
