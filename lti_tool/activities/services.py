@@ -18,17 +18,18 @@ from ..lti.models import LtiUser, ResourceLink
 from ..lti.services import KNOWN_ROWS, KnownRows, known_rows, known_rows_params
 from ..marking.models import Grade
 from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
-from .models import Activity, Draft, QuizAttempt, SectionRead, WheelRating
+from .models import Activity
 from .progress import STATE_COLUMNS, state_from_rows
 
 
-# What the page query reads of the learner's submissions (policy.services.submission_summaries).
-SUBMISSION_SUMMARY_COLUMNS = ("version", "submitted_at", "receipt")
+# The user's work a page shows, one JSON value per table, in the order _remember_page_rows
+# unpacks them: the learner's state (progress.state_from_rows) and their submissions
+# (policy.services.submission_summaries).
+LEARNER_ROWS = {**STATE_COLUMNS, Submission: ("version", "submitted_at", "receipt")}
 
 
-def _learner_rows(model, user_pk):
+def _learner_rows(model, columns: tuple[str, ...], user_pk):
     """The user's rows of `model` on the page's activity, as one JSON value (see json_rows)."""
-    columns = STATE_COLUMNS.get(model) or SUBMISSION_SUMMARY_COLUMNS
     return json_rows(and_(model.activity_id == Activity.id, model.user_pk == user_pk),
                      **{name: getattr(model, name) for name in columns})
 
@@ -36,13 +37,13 @@ def _learner_rows(model, user_pk):
 def _with_page_rows(query, link_pk, user_pk, platform_id):
     """`query` and, outer-joined to it, the rows a page of link `link_pk` shows user `user_pk`
     (columns or bind parameters): one of each of activity, policy, ticks, latest grade, centre
-    settings and LLM settings, then the user's work on the activity as JSON (PAGE_ROW_PARTS)."""
+    settings and LLM settings, then the user's work on the activity as JSON (LEARNER_ROWS)."""
     earlier = aliased(Grade)
     latest_grade = (select(func.max(earlier.id)).where(earlier.activity_id == Activity.id, earlier.user_pk == user_pk)
                     .correlate_except(earlier).scalar_subquery())
     return (
         query.add_columns(Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings, LlmConfig,
-                          *(_learner_rows(model, user_pk) for model in LEARNER_ROW_MODELS))
+                          *(_learner_rows(model, columns, user_pk) for model, columns in LEARNER_ROWS.items()))
         .outerjoin(Activity, Activity.resource_link_pk == link_pk)
         .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
         .outerjoin(ChecklistTicks, and_(ChecklistTicks.activity_id == Activity.id, ChecklistTicks.user_pk == user_pk))
@@ -52,7 +53,6 @@ def _with_page_rows(query, link_pk, user_pk, platform_id):
     )
 
 
-LEARNER_ROW_MODELS = (Draft, SectionRead, QuizAttempt, WheelRating, Submission)
 # Built once: every page of an activity runs the first, every launch the second.
 _PAGE_ROWS = _with_page_rows(select().select_from(select(literal(1).label("one")).subquery()),
                              bindparam("link_pk"), bindparam("user_pk"), bindparam("platform_id"))

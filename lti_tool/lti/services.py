@@ -303,8 +303,13 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     open a launch session. Returns the bearer token, which is never stored in clear. Flushes.
     `known` is what known_rows() found for these claims (read here if not given).
 
-    On PostgreSQL the transaction then commits without waiting for the WAL flush
-    (`synchronous_commit = off` for this transaction only): a launch lost to a crash within the
+    A returning user whose rows are stored as the claims say writes the session row only: under
+    the launch view's autocommit (common.db.begin_autocommit) it commits by itself. Any other
+    launch ends autocommit first, so that all it writes is one transaction and a refusal after
+    the first write (a link claimed by another course) stores nothing.
+
+    On PostgreSQL the session row commits without waiting for the WAL flush
+    (`synchronous_commit = off` for that transaction only): a launch lost to a crash within the
     WAL writer's delay (~0.6 s) is redone by the learner's next click. The launch view commits
     nothing else; grades and submissions are never written in such a transaction.
     """

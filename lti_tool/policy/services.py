@@ -387,7 +387,7 @@ def submission_summaries(activity: Activity, user_pk: int) -> list[SubmissionSum
         summaries = [SubmissionSummary(*row) for row in db.session.execute(
             select(Submission.version, Submission.submitted_at, Submission.receipt)
             .where(Submission.activity_id == activity.id, Submission.user_pk == user_pk))]
-    else:  # SUBMISSION_SUMMARY_COLUMNS, as json_rows gives them
+    else:  # the columns activities.services.LEARNER_ROWS reads, as json_rows gives them
         summaries = [SubmissionSummary(row["version"], json_datetime(row["submitted_at"]), row["receipt"]) for row in rows]
     return sorted(summaries, key=lambda s: s.version, reverse=True)
 
