@@ -56,7 +56,7 @@ def end_autocommit() -> bool:
 
 
 class _JsonObject(FunctionElement):
-    """json_build_object(k1, v1, …) on PostgreSQL, json_object(k1, v1, …) on SQLite."""
+    """A JSON object from its arguments: key, value, key, value…"""
 
     type = JSON()
     name = "json_object"
@@ -79,34 +79,20 @@ class _JsonValue(FunctionElement):
     inherit_cache = True
 
 
-@compiles(_JsonObject)
-def _json_object_sqlite(element, compiler, **kw):
-    return "json_object(%s)" % compiler.process(element.clauses, **kw)
+def _compile_as(template: str):
+    def compile_element(element, compiler, **kw):
+        return template % compiler.process(element.clauses, **kw)
+    return compile_element
 
 
-@compiles(_JsonObject, "postgresql")
-def _json_object_postgresql(element, compiler, **kw):
-    return "json_build_object(%s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_JsonArrayAgg)
-def _json_array_agg_sqlite(element, compiler, **kw):
-    return "json_group_array(%s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_JsonArrayAgg, "postgresql")
-def _json_array_agg_postgresql(element, compiler, **kw):
-    return "coalesce(json_agg(%s), '[]'::json)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_JsonValue)
-def _json_value_sqlite(element, compiler, **kw):
-    return "json(%s)" % compiler.process(element.clauses, **kw)
-
-
-@compiles(_JsonValue, "postgresql")
-def _json_value_postgresql(element, compiler, **kw):
-    return compiler.process(element.clauses, **kw)
+# Each function's SQL: on SQLite (the default), on PostgreSQL.
+for _element, (_default, _postgresql) in {
+    _JsonObject: ("json_object(%s)", "json_build_object(%s)"),
+    _JsonArrayAgg: ("json_group_array(%s)", "coalesce(json_agg(%s), '[]'::json)"),
+    _JsonValue: ("json(%s)", "%s"),
+}.items():
+    compiles(_element)(_compile_as(_default))
+    compiles(_element, "postgresql")(_compile_as(_postgresql))
 
 
 def json_rows(where: ColumnElement[bool], **columns: ColumnElement[Any]):
