@@ -128,6 +128,29 @@ def test_sections_read_once(client, platform):
     assert count(SectionRead) == 1
 
 
+def test_the_next_launch_shows_what_the_learner_did_and_only_to_them(client, platform, app):
+    """A returning learner's launch reads all their work in the statement it reads the page with."""
+    DONE, READ = 'aria-live="polite">Terminé ✓', '/read">Lu ✓'  # an exercise's status, the theme's button
+    theme = CATALOGUE.item("m1.t2")
+    url, _ = open_item(platform, client, "m1.t2")
+    full = {k: "fait" for k in ("specific", "measurable", "achievable", "relevant", "time_bound")}
+    client.put(url + "exercises/m1.t2.e1/draft", json={"answers": full})
+    assert client.post(url + "exercises/m1.t2.e1/done", json={}).status_code == 200
+    assert client.post(url + "themes/m1.t2/read", json={}).status_code == 200
+    right = [q["answer"] for q in theme["quiz"]]
+    wrong = [(a + 1) % len(q["choices"]) for a, q in zip(right, theme["quiz"])]
+    for answers in (right, wrong):  # the best attempt is shown, not the latest
+        assert client.post(url + "themes/m1.t2/quiz", json={"answers": answers}).status_code == 200
+    total = len(right)
+    for page in (open_item(platform, client, "m1.t2")[1], html.unescape(client.get(url).get_data(as_text=True))):
+        assert DONE in page and READ in page
+        assert f"Votre meilleur score : {total} / {total}" in page
+    # Another learner of the same link: none of it.
+    for _ in range(2):  # a first launch, then a returning one
+        _, other = open_item(platform, app.test_client(), "m1.t2", sub="learner-b")
+        assert DONE not in other and READ not in other and "meilleur score" not in other
+
+
 def test_mentoring_wheel_keeps_earlier_ratings_visible(client, platform):
     exercise = CATALOGUE.item("m4.t3.e1")
     keys = [s["key"] for s in exercise["segments"]]

@@ -27,12 +27,14 @@ def services(link_id: str = "link-1") -> dict:
 
 
 def launch(platform, client, *, sub: str, role: str = "learner", name: str = "", context: str = "course-101",
-           link_id: str = "link-1", score_maximum: str = "20") -> str:
+           link_id: str = "link-1", score_maximum: str = "20", page: bool = False) -> str:
+    """The launch's token URL (with `page`, the page the launch answered with)."""
     extra = {CLAIM + "custom": {"catalogue_item": "m1.t2", "score_maximum": score_maximum},
              CLAIM + "context": {"id": context, "title": "Cours"}, **services(link_id)}
     if name:
         extra["name"] = name
-    return landing_url(platform.launch(client, role, sub=sub, link_id=link_id, **extra))
+    response = platform.launch(client, role, sub=sub, link_id=link_id, **extra)
+    return html.unescape(response.get_data(as_text=True)) if page else landing_url(response)
 
 
 def submitted(platform, client, sub: str, name: str) -> str:
@@ -109,6 +111,11 @@ def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_m
     assert client.get(learner + "grade").get_json()["grade"]["score"] == 16.5
     learner_page = html.unescape(client.get(learner).get_data(as_text=True))
     assert "Ma note : 16.5 / 20" in learner_page and "Précisez l'échéance." in learner_page
+    # Their next launch reads the grade with the rest of the page; another learner's page has none.
+    assert "Ma note : 16.5 / 20" in launch(platform, client, sub="learner-a", page=True)
+    for _ in range(2):  # a first launch, then a returning one (one statement)
+        other = launch(platform, client, sub="learner-b", page=True)
+        assert 'data-testid="learner-page"' in other and 'data-testid="my-grade"' not in other
 
 
 def test_bad_grades_are_refused_and_nothing_is_written(client, platform):

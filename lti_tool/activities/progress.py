@@ -161,6 +161,13 @@ class LearnerState:
     best_quiz: dict[str, QuizAttempt] = field(default_factory=dict)
     wheels: dict[str, list[WheelRating]] = field(default_factory=dict)
 
+    def keep_if_best(self, attempt: QuizAttempt) -> None:
+        """Keep `attempt` as its theme's best if it scores at least as well (attempts come in
+        order, so the latest of equal scores is kept)."""
+        best = self.best_quiz.get(attempt.theme_id)
+        if best is None or attempt.score >= best.score:
+            self.best_quiz[attempt.theme_id] = attempt
+
     def counts(self, exercise_ids: list[str]) -> tuple[int, int]:
         return sum(1 for e in exercise_ids if e in self.drafts and self.drafts[e].done), len(exercise_ids)
 
@@ -177,10 +184,7 @@ def state_from_rows(drafts: list[dict[str, Any]], read: list[dict[str, Any]], qu
         state.drafts[row["exercise_id"]] = Draft(exercise_id=row["exercise_id"], answers=row["answers"] or {},
                                                  content_version=row["content_version"], done=bool(row["done"]))
     for row in sorted(quizzes, key=lambda r: r["id"]):
-        best = state.best_quiz.get(row["theme_id"])
-        if best is None or row["score"] >= best.score:
-            state.best_quiz[row["theme_id"]] = QuizAttempt(id=row["id"], theme_id=row["theme_id"], score=row["score"],
-                                                           total=row["total"])
+        state.keep_if_best(QuizAttempt(id=row["id"], theme_id=row["theme_id"], score=row["score"], total=row["total"]))
     for row in sorted(wheels, key=lambda r: r["id"]):
         state.wheels.setdefault(row["exercise_id"], []).append(
             WheelRating(id=row["id"], exercise_id=row["exercise_id"], ratings=row["ratings"]))
@@ -215,9 +219,7 @@ def learner_state(activity: Activity, user_pk: int, parts: frozenset[str] | set[
     if "quiz" in parts:
         for attempt in db.session.execute(select(QuizAttempt).where(
                 QuizAttempt.activity_id == scope[0], QuizAttempt.user_pk == scope[1]).order_by(QuizAttempt.id)).scalars():
-            best = state.best_quiz.get(attempt.theme_id)
-            if best is None or attempt.score >= best.score:
-                state.best_quiz[attempt.theme_id] = attempt
+            state.keep_if_best(attempt)
     if "wheels" in parts:
         for rating in db.session.execute(select(WheelRating).where(
                 WheelRating.activity_id == scope[0], WheelRating.user_pk == scope[1]).order_by(WheelRating.id)).scalars():
