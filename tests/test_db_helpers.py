@@ -15,14 +15,15 @@ from lti_tool import create_app
 from lti_tool.activities.models import Activity, Draft
 from lti_tool.common.db import begin_autocommit, end_autocommit, json_datetime, json_rows
 from lti_tool.extensions import db
-from lti_tool.lti.models import Context, LtiUser, ResourceLink
+from lti_tool.lti.models import Context, LtiUser, Platform, ResourceLink
+from lti_tool.lti.services import PlatformSpec, save_platform
 
 from .conftest import empty_tables
 
 
 @pytest.fixture
-def activity(app):
-    user = LtiUser(platform_id=_platform_id(), sub="learner-1", name="Camille")
+def activity(app, platform):
+    user = LtiUser(platform_id=db.session.execute(select(Platform.id)).scalar_one(), sub="learner-1", name="Camille")
     db.session.add(user)
     db.session.flush()
     context = Context(platform_id=user.platform_id, context_id="course-1")
@@ -37,9 +38,7 @@ def activity(app):
     return activity, user
 
 
-def _platform_id() -> int:
-    from lti_tool.lti.services import PlatformSpec, save_platform
-
+def _register_platform() -> int:
     return save_platform(PlatformSpec(issuer="https://moodle.test", client_id="c", deployment_ids=("d",),
                                       auth_login_url="https://moodle.test/auth", auth_token_url="https://moodle.test/token",
                                       key_set_url="https://moodle.test/jwks")).id
@@ -97,7 +96,7 @@ def test_a_connection_used_without_a_transaction_goes_back_to_the_pool_transacti
     try:
         with app.app_context():
             begin_autocommit()
-            platform_id = _platform_id()  # a flush: its INSERT commits by itself
+            platform_id = _register_platform()  # a flush: its INSERT commits by itself
             db.session.remove()
         with app.app_context():
             assert committed_rows() == 1

@@ -229,15 +229,19 @@ def _changes(row, values: dict[str, Any]) -> dict[str, Any]:
 LAST_LAUNCH_PRECISION = timedelta(hours=1)  # coarse on purpose: no write per launch
 
 
+def _user_changes(user: LtiUser, claims: dict[str, Any], now) -> dict[str, Any]:
+    changes = _changes(user, _user_values(claims))
+    if now - user.last_launch_at > LAST_LAUNCH_PRECISION:
+        changes["last_launch_at"] = now
+    return changes
+
+
 def _upsert_user(platform_id: int, found: LtiUser | None, claims: dict[str, Any]) -> LtiUser:
     now = utcnow()
-    values = _user_values(claims)
     user = _get_or_create(LtiUser, found, {"platform_id": platform_id, "sub": str(claims["sub"])},
-                          {**values, "created_at": now, "last_launch_at": now})
-    for name, value in _changes(user, values).items():
+                          {**_user_values(claims), "created_at": now, "last_launch_at": now})
+    for name, value in _user_changes(user, claims, now).items():
         setattr(user, name, value)
-    if now - user.last_launch_at > LAST_LAUNCH_PRECISION:
-        user.last_launch_at = now
     return user
 
 
@@ -270,8 +274,7 @@ def _stored_as_claimed(known: KnownRows, claims: dict[str, Any]) -> bool:
     user, context, link = known.user, known.context, known.link
     return (link_id is not None and user is not None and context is not None and link is not None
             and link.context_pk == context.id
-            and utcnow() - user.last_launch_at <= LAST_LAUNCH_PRECISION
-            and not _changes(user, _user_values(claims)) and not _changes(context, _context_values(context_claim))
+            and not _user_changes(user, claims, utcnow()) and not _changes(context, _context_values(context_claim))
             and not _changes(link, _link_values(claims)))
 
 
@@ -315,15 +318,16 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     """
     message_type = claims[CLAIM + "message_type"]
     link_id, context_claim = _launch_keys(claims)
-    if known is None:
-        known = known_rows(platform_id, claims)
-    elif not _stored_as_claimed(known, claims) and end_autocommit():
-        # `known` was read outside a transaction: what is written from here on is one
-        # transaction, so it reads the rows again inside it.
-        known = known_rows(platform_id, claims)
-    user = _upsert_user(platform_id, known.user, claims)
-    context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
-    link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
+    if known is not None and _stored_as_claimed(known, claims):
+        user, context, link = known.user, known.context, known.link  # nothing to write but the session
+    else:
+        if known is None or end_autocommit():
+            # Not read yet, or read outside a transaction: what is written from here on is one
+            # transaction, so it reads the rows inside it.
+            known = known_rows(platform_id, claims)
+        user = _upsert_user(platform_id, known.user, claims)
+        context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
+        link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
     token = new_token()
     now = utcnow()
     values = {
