@@ -97,6 +97,32 @@ def test_a_returning_learner_launch_commits_its_one_row_without_a_transaction(ap
     assert committed_before_rendering == [2, 2]
 
 
+def test_a_launch_whose_page_fails_stores_nothing(app, client, platform, monkeypatch):
+    """A returning learner's session row commits before the page renders: if the page then
+    fails, the row is deleted again (its token never reached the browser). A first launch
+    rolls back its user, course and link with it."""
+    import lti_tool.lti.views as lti_views
+    from lti_tool.lti.models import LaunchSession, LtiUser
+
+    launch(platform, client, "m2.t1")
+
+    def broken_page(session, token, **kwargs):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(lti_views, "render_landing", broken_page)
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # answer 500 as in production, not raise into the test
+    assert launch(platform, client, "m2.t1").status_code == 500
+    assert launch(platform, client, "m2.t1", sub="newcomer").status_code == 500
+    with app.app_context():
+        assert len(db.session.execute(select(LaunchSession.id)).all()) == 1
+        assert db.session.execute(select(LtiUser.sub)).scalars().all() == ["learner-1"]
+    # The next launch works and reads in one statement again (autocommit was ended cleanly).
+    monkeypatch.undo()
+    with statements(app) as seen:
+        assert launch(platform, client, "m2.t1").status_code == 200
+    assert len([s for s in seen if s.startswith("select")]) == 1
+
+
 def test_a_launch_that_changes_stored_rows_writes_them_in_one_transaction(app, client, platform):
     """A new title or name is more than the session row: the launch reads and writes in one
     transaction, so a refusal after the first write stores nothing."""

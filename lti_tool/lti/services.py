@@ -359,6 +359,21 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     return OpenedSession(token=token, session=session)
 
 
+def discard_launch_session(session_id: int) -> None:
+    """Delete the session row of a launch that failed after opening it (its page did not
+    render): the token never reached the browser. Rolls back first; a failure to delete is
+    logged, not raised, so that the launch's own error is the one reported."""
+    db.session.rollback()
+    end_autocommit()
+    try:
+        db.session.execute(delete(LaunchSession).where(LaunchSession.id == session_id))
+        db.session.commit()
+    except Exception:  # the database may be what failed
+        db.session.rollback()
+        log.warning("could not discard the session of a failed launch", extra={"session_id": session_id},
+                    exc_info=True)
+
+
 def find_launch_session(token: str) -> LaunchSession:
     """The live launch session for `token`; a refusal if unknown or expired."""
     session = db.session.execute(

@@ -14,7 +14,7 @@ from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import public_jwks
-from .services import CLAIM, check_invite, consume_invite, open_launch_session, save_platform
+from .services import CLAIM, check_invite, consume_invite, discard_launch_session, open_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
@@ -54,7 +54,12 @@ def launch():
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.
-    response = make_response(render_landing(opened.session, opened.token))
+    try:
+        response = make_response(render_landing(opened.session, opened.token))
+    except Exception:
+        # Under autocommit the session row is already committed: a launch that fails stores nothing.
+        discard_launch_session(opened.session.id)
+        raise
     launch.expire_state_cookie(response)
     db.session.commit()  # on PostgreSQL without waiting for the disk (see open_launch_session)
     return response
