@@ -20,7 +20,9 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
 ROLES = {
     "learner": [LIS + "membership#Learner"],
     "trainer": [LIS + "membership#Instructor"],
-    "admin": [LIS + "system/person#Administrator", LIS + "institution/person#Administrator"],
+    # As Moodle sends a site administrator: Instructor in the course, then both admin roles
+    "admin": [LIS + "membership#Instructor", LIS + "system/person#Administrator",
+              LIS + "institution/person#Administrator"],
 }
 _KEYS: dict[str, rsa.RSAPrivateKey] = {}
 

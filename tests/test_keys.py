@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import jwt
@@ -92,6 +93,25 @@ def test_platform_key_rotation_is_picked_up_on_unknown_kid(app, client, platform
     assert response.status_code == 200
     fetches = [c for c in http_mock.calls if c.request.url == platform.jwks_url]
     assert len(fetches) == 2  # first launch, then one refresh for the new kid
+
+
+def test_a_key_the_platform_withdraws_is_refused_once_its_jwks_cache_expires(app, client, platform, http_mock):
+    app.config["PLATFORM_JWKS_TTL"] = 1
+    assert platform.launch(client).status_code == 200  # platform-key-1 parsed and trusted
+    # The platform rotates: its JWKS now lists only the new key.
+    platform.kid, platform.key_name = "platform-key-2", "platform-a-next"
+    old_key = rsa_key("platform-a")
+
+    def launch_signed_with_the_withdrawn_key():
+        auth = platform.login(client)
+        id_token = platform.sign(platform.claims(auth["nonce"]), key=old_key, kid="platform-key-1")
+        return client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+
+    assert launch_signed_with_the_withdrawn_key().status_code == 200  # still within the cache's life
+    time.sleep(1.1)
+    refused = launch_signed_with_the_withdrawn_key()
+    assert refused.status_code == 401 and "unknown_key" in refused.get_data(as_text=True)
+    assert platform.launch(client).status_code == 200  # the new key works
 
 
 def test_platform_jwks_is_cached_between_launches(app, client, platform, http_mock):

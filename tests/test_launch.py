@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from .lti_platform import landing_url
+from .lti_platform import CLAIM, landing_url
 from lti_tool.lti.models import Context, LaunchSession, LtiUser, ResourceLink
 
 
@@ -32,9 +32,14 @@ def test_trainer_launch_lands_on_the_trainer_view_in_english(client, platform):
     assert "Trainer view" in page
 
 
-def test_admin_without_course_role_reaches_trainer_view(client, platform):
-    response = platform.launch(client, "admin")
-    assert 'data-testid="trainer-page"' in response.get_data(as_text=True)
+def test_a_moodle_site_admin_reaches_the_trainer_view_with_the_centre_settings(client, platform):
+    """Moodle sends its site administrators as Instructor and Administrator: they are admins."""
+    placed = {CLAIM + "custom": {"catalogue_item": "m1.t2"}}
+    page = platform.launch(client, "admin", **placed).get_data(as_text=True)
+    assert 'data-testid="trainer-page"' in page
+    assert 'data-testid="centre-link"' in page and 'data-testid="llm-settings-link"' in page
+    trainer = platform.launch(client, "trainer", sub="teacher-1", **placed).get_data(as_text=True)
+    assert 'data-testid="trainer-page"' in trainer and 'data-testid="centre-link"' not in trainer
 
 
 def test_deep_linking_launch_reaches_the_picker(client, platform):

@@ -118,6 +118,24 @@ def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_m
         assert 'data-testid="learner-page"' in other and 'data-testid="my-grade"' not in other
 
 
+def test_a_resubmission_after_a_grade_leaves_the_grade_in_the_gradebook(client, platform, http_mock):
+    """A score without scoreGiven empties the gradebook's grade and comment (Moodle, Canvas): once
+    graded, a new version queues nothing; the trainer's roster shows it waits for a grade."""
+    learner = submitted(platform, client, "learner-a", "Camille Martin")
+    serve_roster(platform, http_mock, [])
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    a = user_pk("learner-a")
+    assert client.post(trainer + f"grading/{a}/grade", json={"score": 12, "comment": "À revoir."}).status_code == 201
+    assert client.post(learner + "submissions", json=declaration()).status_code == 201  # version 2
+    assert [row.kind for row in outbox()] == ["submission", "grade"]
+    assert outbox("grade")[0].payload["scoreGiven"] == 12.0  # what the gradebook keeps
+    roster = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
+    assert "Rendu, à noter" in roster and "Noté" not in roster
+    # A learner graded on nothing yet (first submission) still tells the gradebook it waits.
+    submitted(platform, client, "learner-b", "Noah Petit")
+    assert [row.kind for row in outbox()] == ["submission", "grade", "submission"]
+
+
 def test_bad_grades_are_refused_and_nothing_is_written(client, platform):
     submitted(platform, client, "learner-a", "Camille Martin")
     trainer = launch(platform, client, sub="trainer-1", role="trainer")

@@ -105,6 +105,12 @@ def test_launch_and_replay_with_redis_store(database_url, http_mock):
     ([LIS + "system/person#Administrator", LIS + "institution/person#Instructor"], "admin"),
     ([LIS + "institution/person#Instructor"], "learner"),  # institution role, not a course role
     ([LIS + "membership#Learner", LIS + "system/person#Administrator"], "admin"),
+    # What Moodle sends for a site administrator (lti_get_ims_role): Instructor, then both admins
+    ([LIS + "membership#Instructor", LIS + "system/person#Administrator",
+      LIS + "institution/person#Administrator"], "admin"),
+    ([LIS + "membership#Administrator"], "trainer"),  # a course's administrator, not the site's
+    ([LIS + "membership#Mentor"], "learner"),  # scoped to its mentees by LTI: never the whole course
+    ([LIS + "membership#Mentor", LIS + "membership#Instructor"], "trainer"),
     ([], "learner"),
     (["http://example.com/unknown#Role"], "learner"),
 ])

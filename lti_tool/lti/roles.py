@@ -5,7 +5,9 @@ from __future__ import annotations
 LEARNER, TRAINER, ADMIN = "learner", "trainer", "admin"
 
 LIS = "http://purl.imsglobal.org/vocab/lis/v2/"
-TRAINER_ROLES = {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator", "Mentor"}
+# Mentor is not among them: LTI scopes a mentor to the users of its `role_scope_mentor` claim
+# (a parent, a workplace tutor), never to a whole course's work and grades.
+TRAINER_ROLES = {"Instructor", "TeachingAssistant", "ContentDeveloper", "Administrator"}
 ADMIN_ROLES = {LIS + "system/person#Administrator", LIS + "institution/person#Administrator"}
 
 
@@ -28,15 +30,16 @@ def _context_role_name(role: str) -> str | None:
 def map_roles(roles: list[str]) -> str:
     """The tool role for a list of LTI roles.
 
-    A context teaching role makes a trainer; a system or institution administrator with no
-    teaching role in the course is an admin (who also reaches the trainer view); anyone else,
-    including a launch with no recognised role, is a learner and sees only their own work.
+    A system or institution administrator is an admin (who also reaches the trainer view):
+    Moodle sends its site administrators as Instructor *and* Administrator. Otherwise a context
+    teaching role makes a trainer; anyone else, including a Mentor and a launch with no
+    recognised role, is a learner and sees only their own work.
     """
+    if any(role in ADMIN_ROLES for role in roles):
+        return ADMIN
     context_names = {name for name in map(_context_role_name, roles) if name}
     if context_names & TRAINER_ROLES:
         return TRAINER
-    if any(role in ADMIN_ROLES for role in roles):
-        return ADMIN
     return LEARNER
 
 

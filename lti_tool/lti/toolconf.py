@@ -6,6 +6,7 @@ import binascii
 import hashlib
 import json
 import threading
+import time
 from typing import Any
 
 import jwt
@@ -244,7 +245,10 @@ def _unverified_parts(id_token: str) -> tuple[Any, Any]:
     return _segment(parts[0]), _segment(parts[1])
 
 
-def _parsed_keys() -> dict[tuple[str, str], jwt.PyJWK]:
+def _parsed_keys() -> dict[tuple[str, str], tuple[jwt.PyJWK, float]]:
+    """Platform keys parsed from their JWKS, per (key set, kid), each with the monotonic time it
+    is trusted until: as long as the JWKS itself is cached (PLATFORM_JWKS_TTL), so a key the
+    platform withdraws is refused once that time has passed."""
     return current_app.extensions.setdefault("lti_tool_platform_keys", {})
 
 
@@ -368,8 +372,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def _find_key(self, kid: str, refresh: bool) -> jwt.PyJWK | None:
         source = self.platform.key_set_url or f"platform:{self.platform.id}"
         parsed = _parsed_keys()
-        if not refresh and (source, kid) in parsed:
-            return parsed[(source, kid)]
+        known = parsed.get((source, kid))
+        if not refresh and known is not None and known[1] > time.monotonic():
+            return known[0]
         for jwk in self._key_set(refresh).get("keys", []):
             if isinstance(jwk, dict) and jwk.get("kid") == kid:
                 try:
@@ -377,8 +382,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 except (jwt.PyJWTError, ValueError, TypeError) as exc:
                     raise LtiRefusal("unknown_key", detail=f"unusable JWK {kid}: {exc}") from exc
                 with _parsed_keys_lock:
-                    parsed[(source, kid)] = key
+                    parsed[(source, kid)] = (key, time.monotonic() + current_app.config["PLATFORM_JWKS_TTL"])
                 return key
+        with _parsed_keys_lock:
+            parsed.pop((source, kid), None)  # withdrawn from the platform's JWKS
         return None
 
     def validate_jwt_signature(self):

@@ -151,9 +151,16 @@ def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, le
     return grade
 
 
-def queue_submission(launch: LaunchSession, link: ResourceLink) -> None:
-    """Tell the platform a submission waits for grading (Submitted, PendingManual)."""
+def queue_submission(launch: LaunchSession, activity: Activity, link: ResourceLink) -> bool:
+    """Tell the platform a submission waits for grading (Submitted, PendingManual), unless the
+    trainer has graded this learner already. A score without `scoreGiven` empties the
+    gradebook's grade and feedback (Moodle's scores.php sets them to null, Canvas likewise), so
+    a resubmission leaves the last grade in the gradebook until the trainer grades the new
+    version; the grading view shows that it waits."""
+    if latest_grade(activity, launch.user_pk) is not None:
+        return False
     enqueue_score(db.session, link=link, user=launch.user, kind="submission", launch=launch)
+    return True
 
 
 def queue_quiz(launch: LaunchSession, activity: Activity, link: ResourceLink, score: int, total: int) -> bool:

@@ -135,18 +135,18 @@ def create_submission():
     data = _load(SubmitSchema(), json_body())
     submission = services.submit(activity, session.resource_link, session.user_pk, catalogue, session.locale,
                                  data["declaration"])
-    _after_submit(session, submission)
+    _after_submit(session, activity)
     db.session.commit()
     return {"version": submission.version, "receipt": submission.receipt, "flags": submission.flags,
             "receipt_url": url_for("policy.receipt", token=g.launch_token, version=submission.version)}, 201
 
 
-def _after_submit(session, submission: Submission) -> None:
+def _after_submit(session, activity) -> None:
     """Tell the platform's gradebook the work waits for grading (Submitted, PendingManual), in
-    the submission's own transaction."""
+    the submission's own transaction (not after a grade: see marking.services.queue_submission)."""
     from ..marking.services import queue_submission
 
-    queue_submission(session, session.resource_link)
+    queue_submission(session, activity, session.resource_link)
 
 
 def submission_json(submission: Submission) -> dict[str, Any]:
