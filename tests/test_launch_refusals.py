@@ -230,6 +230,16 @@ def test_malformed_jwt_is_refused(client, platform, token):
     assert_refused(response, 400, code, "JWT" if token else "id_token")
 
 
+def test_an_authentication_error_from_the_platform_is_named(client, platform):
+    """Moodle's auth.php answers a login it refuses (a user logged out, a bad hint) by posting an
+    OpenID error response back, with the state and no id_token."""
+    auth = platform.login(client)
+    response = client.post("/lti/launch", data={"error": "access_denied", "state": auth["state"],
+                                                "error_description": "User is not logged in"})
+    assert_refused(response, 403, "platform_refused", "Votre plateforme a refusé d'ouvrir l'activité.")
+    assert "reconnectez-vous" in html.unescape(response.get_data(as_text=True))
+
+
 @pytest.mark.parametrize("claim", ["sub", CLAIM + "roles", CLAIM + "resource_link", CLAIM + "deployment_id",
                                    "exp", "iat", "nonce", "aud", "iss"])
 def test_missing_required_claim_is_refused(client, platform, claim):

@@ -28,6 +28,13 @@ MESSAGES = {
     ),
     "foreign_target": (400, _l("The launch does not target this tool."), RELAUNCH),
     "missing_id_token": (400, _l("The launch carries no id_token."), RELAUNCH),
+    # The platform answered the login with an OpenID error (Moodle's auth.php: access_denied, login_required…)
+    "platform_refused": (
+        403,
+        _l("Your platform refused to open the activity."),
+        _l("You may have been logged out of your course, or not be enrolled in it: log in again, then open "
+           "the activity from your course."),
+    ),
     "malformed_jwt": (400, _l("The launch message is not a valid JWT."), RELAUNCH),
     "missing_state": (400, _l("The launch has no state parameter."), RELAUNCH),
     "state_mismatch": (

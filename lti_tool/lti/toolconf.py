@@ -302,6 +302,10 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def validate_jwt_format(self):
         id_token = self._get_request_param("id_token")
         if not id_token:
+            error = self._get_request_param("error")
+            if error:  # an OpenID authentication error response, posted back instead of the id_token
+                description = self._get_request_param("error_description") or ""
+                raise LtiRefusal("platform_refused", detail=f"{error}: {description}"[:300])
             raise LtiRefusal("missing_id_token")
         try:
             # Unverified: the signature (with a full parse by PyJWT) is checked in validate_jwt_signature.
