@@ -80,6 +80,25 @@ def add_platform(issuer, client_id, deployment_ids, auth_url, token_url, jwks_ur
                f"deployments: {', '.join(data['deployment_ids'])}")
 
 
+@cli.command("add-deployment")
+@click.option("--issuer", required=True, help="Platform ID (issuer) of a registered platform.")
+@click.option("--client-id", required=True, help="Its client ID.")
+@click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Deployment ID (repeatable).")
+def add_deployment(issuer, client_id, deployment_ids) -> None:
+    """Add deployment ids to a registered platform (e.g. one whose registration named none)."""
+    problems = [d for d in deployment_ids if not d.strip() or len(d) > 255]
+    if problems:
+        click.echo("Error: a deployment id is 1 to 255 characters.", err=True)
+        raise SystemExit(2)
+    try:
+        platform, added = lti_services.add_deployments(issuer, client_id, deployment_ids)
+    except LookupError:
+        click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(f"Platform {platform.id}: added {', '.join(added) if added else 'nothing (already known)'}.")
+
+
 @cli.command("list-platforms")
 def list_platforms() -> None:
     """List registered platforms."""

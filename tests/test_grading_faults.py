@@ -98,12 +98,13 @@ def test_authorization_stripped_fails_with_the_apache_hint_and_no_token(app, cli
 
 def test_error_bodies_echoing_the_token_are_redacted(client, platform, moodle, sender):
     _, _, queued = scored(client, platform, moodle)
-    moodle.fail_next("scores", *[418] * 6)  # the injected body echoes our Authorization header
+    moodle.fail_next("scores", 418)  # the injected body echoes our Authorization header
 
     settle(sender)
 
     failed = row(queued.id)
-    assert (failed.status, failed.attempts, failed.error_code) == ("failed", 6, "http_error")
+    # A client error is final at once: the same request would be refused again.
+    assert (failed.status, failed.attempts, failed.error_code) == ("failed", 1, "http_error")
     echoed = [s.headers["Authorization"] for s in moodle.seen if "/scores" in s.url]
     assert "HTTP 418" in failed.last_error and "[redacted]" in failed.last_error
     assert not any(h[7:] in failed.last_error for h in echoed)
@@ -183,6 +184,20 @@ def test_409_for_an_older_score_when_a_newer_one_was_sent_is_superseded(client, 
     drain(now=T0 + timedelta(seconds=5), sender=sender)
     assert row(old.id).status == "superseded"
     assert retry_failed(old.id, link_pk=session.resource_link_pk) is None  # not failed: nothing to retry
+
+
+def test_422_is_not_gradable_and_408_is_retried(client, platform, moodle, sender):
+    """Canvas answers 422 for a user who is not a student or has no attempt left: final. A 408
+    (request timeout) is worth another attempt."""
+    _, session, refused = scored(client, platform, moodle)
+    moodle.fail_next("scores", 422)
+    settle(sender)
+    assert (row(refused.id).status, row(refused.id).attempts) == ("not_gradable", 1)
+    moodle.enrol("user-2")
+    slow = enqueue(session, "grade", sub="user-2")
+    moodle.fail_next("scores", 408)
+    settle(sender)
+    assert (row(slow.id).status, row(slow.id).attempts) == ("sent", 2)
 
 
 def test_retry_failed_after_the_last_attempt(client, platform, moodle, sender):

@@ -220,6 +220,27 @@ def test_add_platform_command_registers_a_platform(app, client, http_mock):
     assert platform.launch(client).status_code == 200
 
 
+def test_add_deployment_command_lets_a_new_deployment_launch(app, client, platform):
+    """A platform whose registration named no deployment (Canvas), or a second deployment."""
+    second = TestPlatform(deployment_id="deployment-2")
+    assert second.launch(client, follow=False).status_code == 403  # unknown deployment
+    runner = app.test_cli_runner()
+    args = ["lti-tool", "add-deployment", "--issuer", platform.issuer, "--client-id", platform.client_id]
+    result = runner.invoke(args=args + ["--deployment-id", "deployment-2"])
+    assert result.exit_code == 0, result.output
+    assert "added deployment-2" in result.output
+    assert second.launch(client).status_code == 200
+    again = runner.invoke(args=args + ["--deployment-id", "deployment-2"])
+    assert again.exit_code == 0 and "already known" in again.output
+    assert db.session.execute(select(func.count()).select_from(Deployment)).scalar_one() == 2
+    unknown = runner.invoke(args=["lti-tool", "add-deployment", "--issuer", "https://nowhere.test",
+                                  "--client-id", "x", "--deployment-id", "d"])
+    assert unknown.exit_code == 1 and "list-platforms" in unknown.output
+    blank = runner.invoke(args=args + ["--deployment-id", " "])
+    assert blank.exit_code == 2
+    assert db.session.execute(select(func.count()).select_from(Deployment)).scalar_one() == 2
+
+
 def test_add_platform_command_refuses_bad_urls(app):
     result = app.test_cli_runner().invoke(args=[
         "lti-tool", "add-platform", "--issuer", "not a url", "--client-id", "c", "--deployment-id", "d",

@@ -333,16 +333,17 @@ def _service_outcome(exc: ServiceError, timestamp: datetime, url: str | None) ->
                        "header may be stripped (CGIPassAuth On)", timestamp=timestamp, lineitem_url=url)
     if status is None:
         return Outcome("retry", "unreachable", detail, timestamp=timestamp, lineitem_url=url)
-    if status == 400:
+    if status in (400, 422):  # Moodle: not a gradable user (400); Canvas: not a student, no attempt left (422)
         return Outcome("not_gradable", "not_gradable", detail, timestamp=timestamp, lineitem_url=url)
     if status == 409:
         return Outcome("conflict", "conflict", detail, timestamp=timestamp, lineitem_url=url)
     if status == 403:
         return Outcome("failed", "forbidden", detail, timestamp=timestamp, lineitem_url=url)
-    if status == 429:
+    if status in (408, 429):
         return Outcome("retry", "unreachable", detail, timestamp=timestamp, lineitem_url=url, delay=exc.retry_after)
-    code = "unreachable" if status >= 500 else "http_error"
-    return Outcome("retry", code, detail, timestamp=timestamp, lineitem_url=url, delay=exc.retry_after)
+    if status < 500:  # any other client error: the same request would be refused again
+        return Outcome("failed", "http_error", detail, timestamp=timestamp, lineitem_url=url)
+    return Outcome("retry", "unreachable", detail, timestamp=timestamp, lineitem_url=url, delay=exc.retry_after)
 
 
 # --- record ----------------------------------------------------------------------------------

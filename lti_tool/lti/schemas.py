@@ -18,7 +18,8 @@ def http_url(**kwargs) -> fields.Url:
 class PlatformConfigurationSchema(BaseSchema):
     product_family_code = fields.String(load_default=None)
     version = fields.String(load_default=None)
-    messages_supported = fields.List(fields.Dict(), load_default=list)
+    # Not used; objects since Moodle 4.0, plain message type strings before: either is accepted.
+    messages_supported = fields.List(fields.Raw(), load_default=list)
 
 
 class OpenIdConfigurationSchema(BaseSchema):

@@ -48,8 +48,8 @@ class PlatformSpec:
 def save_platform(spec: PlatformSpec) -> Platform:
     """Create or update the platform (issuer, client id) and add its deployments. Flushes.
 
-    Registering the same platform again updates its endpoints and keeps its data: a Moodle
-    admin who registers twice does not lose the centre's history.
+    Registering the same issuer and client id again updates its endpoints and keeps its data.
+    (Moodle gives each new registration a new client id: that is a new platform row.)
     """
     platform = db.session.execute(
         select(Platform).where(Platform.issuer == spec.issuer, Platform.client_id == spec.client_id)
@@ -68,17 +68,38 @@ def save_platform(spec: PlatformSpec) -> Platform:
     platform.scopes = spec.scopes
     platform.active = True
     db.session.flush()
+    _add_deployments(platform, spec.deployment_ids)
+    log.info("platform saved", extra={"platform_id": platform.id, "method": spec.method})
+    return platform
+
+
+def _add_deployments(platform: Platform, deployment_ids) -> list[str]:
+    """Store the deployment ids `platform` does not have yet; returns those added. Flushes."""
     known = set(
         db.session.execute(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)).scalars()
     )
-    for deployment_id in spec.deployment_ids:
+    added = []
+    for deployment_id in deployment_ids:
         if deployment_id not in known:
             db.session.add(Deployment(platform_id=platform.id, deployment_id=deployment_id))
             known.add(deployment_id)
+            added.append(deployment_id)
     db.session.flush()
     forget_platforms()
-    log.info("platform saved", extra={"platform_id": platform.id, "method": spec.method})
-    return platform
+    return added
+
+
+def add_deployments(issuer: str, client_id: str, deployment_ids) -> tuple[Platform, list[str]]:
+    """Add deployment ids to a registered platform (a platform whose registration named none, as
+    Canvas's does, or a second deployment of the tool). LookupError if it is not registered."""
+    platform = db.session.execute(
+        select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+    ).scalar_one_or_none()
+    if platform is None:
+        raise LookupError(f"no platform {issuer} with client id {client_id}")
+    added = _add_deployments(platform, deployment_ids)
+    log.info("deployments added", extra={"platform_id": platform.id, "count": len(added)})
+    return platform, added
 
 
 def list_platforms() -> list[Platform]:
