@@ -311,7 +311,10 @@ class FakeMoodle:
         if refused:
             return refused
         query = {k: v[0] for k, v in parse_qs(urlsplit(request.url).query).items()}
-        return self._page(request.url, query, list(self.members), MEMBERSHIP_TYPE,
+        members = list(self.members)
+        if query.get("role") == LEARNER and not self.ignore_filters:  # Moodle: instructors excluded
+            members = [m for m in members if any("Learner" in r for r in m["roles"])]
+        return self._page(request.url, query, members, MEMBERSHIP_TYPE,
                           wrap=lambda members: {"id": self.memberships_url,
                                                 "context": {"id": self.course, "title": "BTS MCO"},
                                                 "members": members})

@@ -25,12 +25,23 @@ def test_roster_follows_pages_and_keeps_active_learners(client, platform, moodle
     assert [m.user_id for m in learners] == ["user-1", "user-2", "user-3", "user-5"]
     assert learners[1].display_name == "Léa Bernard" and learners[1].given_name == "Léa"
     calls = roster_calls(moodle)
-    assert len(calls) == 4  # 7 members, pages of 2
+    assert len(calls) == 3  # 5 learners (the staff filtered out by the platform), pages of 2
     assert all(c.headers["Accept"] == MEMBERSHIP_MEDIA_TYPE and c.status == 200 for c in calls)
+    assert "role=http%3A%2F%2Fpurl.imsglobal.org%2Fvocab%2Flis%2Fv2%2Fmembership%23Learner" in calls[0].url
     assert moodle.token_requests[0]["scope"] == "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
     members = course_members(session)
-    assert {m.user_id for m in members if not m.is_learner} == {"teacher-1", "ta-1"}
-    assert len(roster_calls(moodle)) == 4, "cached for a minute"
+    assert {m.user_id for m in members} == {"user-1", "user-2", "user-3", "user-4", "user-5"}
+    assert len(roster_calls(moodle)) == 3, "cached for a minute"
+
+
+def test_staff_sent_by_a_platform_ignoring_the_role_filter_are_never_kept(client, platform, moodle):
+    moodle.ignore_filters = True
+    moodle.enrol("ta-1", "http://purl.imsglobal.org/vocab/lis/v2/membership/Instructor#TeachingAssistant")
+    session = launch(client, platform, moodle, "trainer", sub="teacher-1")
+    assert [m.user_id for m in learner_roster(session)] == ["user-1"]
+    key = f"grading:roster:{session.platform_id}:{session.context_pk}"
+    cached = client.application.extensions["lti_store"].get(key)
+    assert [m["user_id"] for m in cached] == ["user-1"]  # no staff name kept in the shared store
 
 
 def test_no_nrps_claim_is_said_plainly(app, client, platform, moodle):

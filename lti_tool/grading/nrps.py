@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from flask import current_app
 
@@ -17,7 +18,8 @@ log = logging.getLogger(__name__)
 
 SCOPE_MEMBERSHIPS = "https://purl.imsglobal.org/spec/lti-nrps/scope/contextmembership.readonly"
 MEMBERSHIP_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
-LEARNER_ROLES = frozenset({"Learner", "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"})
+LEARNER_ROLE = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
+LEARNER_ROLES = frozenset({"Learner", LEARNER_ROLE})
 LEARNER_SUBROLE_PREFIX = "http://purl.imsglobal.org/vocab/lis/v2/membership/Learner#"
 ROSTER_TTL = 60  # seconds: the grading view is reloaded often, enrolments change rarely
 MAX_PAGES = 200
@@ -107,13 +109,23 @@ def fetch_members(client: ServiceClient, memberships_url: str) -> list[Member]:
     return members
 
 
+def learners_url(memberships_url: str) -> str:
+    """The memberships URL asking for learners only (NRPS 2.0 `role` filter; Moodle honours it):
+    the tool never needs the names of the course's staff."""
+    parts = urlsplit(memberships_url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k != "role"]
+    return urlunsplit(parts._replace(query=urlencode(query + [("role", LEARNER_ROLE)])))
+
+
 def active_learners(members: list[Member]) -> list[Member]:
     """Members with a Learner role (full or short form) whose enrolment is active."""
     return [m for m in members if m.is_learner and m.is_active]
 
 
 def course_members(launch: LaunchSession, *, tokens: ServiceTokens | None = None) -> list[Member] | RosterUnavailable:
-    """The context's members as the platform lists them, cached for ROSTER_TTL per (platform, context)."""
+    """The context's learners (active or not) as the platform lists them, cached for ROSTER_TTL
+    per (platform, context). Asked with the learner role filter; members with other roles that a
+    platform ignoring the filter sends anyway are dropped before anything is kept."""
     claim = launch.services.get("nrps") or {}
     url = claim.get("context_memberships_url") if isinstance(claim, dict) else None
     if not isinstance(url, str) or not url or launch.context_pk is None:
@@ -126,7 +138,7 @@ def course_members(launch: LaunchSession, *, tokens: ServiceTokens | None = None
     tokens = tokens or ServiceTokens.for_app()
     client = ServiceClient(tokens, TokenEndpoint.of(launch.platform), (SCOPE_MEMBERSHIPS,))
     try:
-        members = fetch_members(client, url)
+        members = [m for m in fetch_members(client, learners_url(url)) if m.is_learner]
     except TokenError as exc:
         log.warning("roster token refused", extra={"platform_id": launch.platform_id, "code": exc.code})
         return RosterUnavailable("unreachable" if exc.retryable and exc.code == "token_unreachable"
