@@ -356,18 +356,21 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             cached = store.get(cache_key)
             if cached:
                 return cached
-        else:
+        elif store.get(cache_key + ":refreshed"):
             # One refetch per URL per short window: an attacker sending random kids cannot make
-            # us hammer the platform.
-            if store.get(cache_key + ":refreshed"):
-                return store.get(cache_key) or {"keys": []}
-            store.set(cache_key + ":refreshed", True, 10)
+            # us hammer the platform. The window starts once a refetch has finished, so launches
+            # signed with a new key while it runs (other workers) fetch too, rather than fail.
+            return store.get(cache_key) or {"keys": []}
         try:
             response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"])
             response.raise_for_status()
             key_set = response.json()
         except (requests.RequestException, ValueError) as exc:
+            if refresh:
+                store.set(cache_key + ":refreshed", True, 10)
             raise LtiRefusal("platform_unreachable", detail=f"{url}: {exc}") from exc
+        if refresh:
+            store.set(cache_key + ":refreshed", True, 10)
         if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
             raise LtiRefusal("platform_unreachable", detail=f"{url}: not a JWKS")
         store.set(cache_key, key_set, current_app.config["PLATFORM_JWKS_TTL"])
