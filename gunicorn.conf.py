@@ -6,6 +6,9 @@ from gunicorn.glogging import Logger
 
 from lti_tool.common.logging import redact
 
+# This file runs the tool in production unless the environment says otherwise.
+os.environ.setdefault("LTI_TOOL_ENV", "production")
+
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("GUNICORN_WORKERS", "2"))
 # Streamed AI answers hold a request for their whole length: threads keep other pages answering,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 TRUE_WORDS = {"1", "true", "yes", "on"}
 
@@ -36,6 +37,7 @@ class Config:
     DEFAULT_SECRET_KEY: str | None = None
     DEFAULT_DEMO_PLATFORM = False
     DEFAULT_OUTBOX_THREAD = False
+    DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = False
 
     def __init__(self, instance_path: Path) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
@@ -72,6 +74,10 @@ class Config:
         for name in ("MODEL", "BASE_URL", "API_KEY", "SERVER", "TIMEOUT", "CONNECT_TIMEOUT", "TEMPERATURE",
                      "MAX_TOKENS", "ALLOW_NON_EU", "EU_CONFIRMED", "STREAM_USAGE", "FAKE_CHUNK_DELAY"):
             setattr(self, "LLM_" + name, os.environ.get("LLM_" + name) or None)
+        # May a centre's administrator point the assistant at a private-network address (the
+        # operator's own network)? Off in production unless the operator hosts the model there.
+        self.LLM_ALLOW_INTERNAL_ENDPOINTS = env_bool("LLM_ALLOW_INTERNAL_ENDPOINTS",
+                                                     self.DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS)
         # Quotas (0: no limit), counted from the AI log; a centre may set its own.
         self.LLM_QUOTA_LEARNER_DAILY_CALLS = env_int("LLM_QUOTA_LEARNER_DAILY_CALLS", 50)
         self.LLM_QUOTA_LEARNER_DAILY_TOKENS = env_int("LLM_QUOTA_LEARNER_DAILY_TOKENS", 50_000)
@@ -93,12 +99,14 @@ class DevelopmentConfig(Config):
     DEFAULT_SECRET_KEY = "dev-only-secret-change-me"
     DEFAULT_DEMO_PLATFORM = True
     DEFAULT_OUTBOX_THREAD = True
+    DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # a local Ollama or vLLM while developing
 
 
 class TestConfig(Config):
     ENV_NAME = "test"
     DEFAULT_SECRET_KEY = "test-secret"
     DEFAULT_DEMO_PLATFORM = True
+    DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # the providers' fakes listen on 127.0.0.1
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
@@ -122,9 +130,23 @@ class ProductionConfig(Config):
 CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestConfig, ProductionConfig)}
 
 
+LOOPBACK_HOSTS = {"localhost", "127.0.0.1", "::1"}
+
+
 def load_config(name: str | None, instance_path: Path) -> Config:
-    """Build the settings object named by `name` or by $LTI_TOOL_ENV (default: development)."""
-    name = name or os.environ.get("LTI_TOOL_ENV") or "development"
+    """Build the settings object named by `name` or by $LTI_TOOL_ENV.
+
+    Without either, development, but only for a tool on this machine (TOOL_BASE_URL unset or a
+    loopback address): development turns the demo platform on and has a known secret key, so
+    a public TOOL_BASE_URL with no environment named is refused rather than served that way.
+    """
+    name = name or os.environ.get("LTI_TOOL_ENV")
+    if not name:
+        base_url = os.environ.get("TOOL_BASE_URL") or ""
+        if base_url and urlsplit(base_url).hostname not in LOOPBACK_HOSTS:
+            raise ConfigError("LTI_TOOL_ENV is not set and TOOL_BASE_URL is not on this machine: set "
+                              "LTI_TOOL_ENV=production (or development, explicitly, to run the demo platform there).")
+        name = "development"
     try:
         cls = CONFIGS[name]
     except KeyError as exc:

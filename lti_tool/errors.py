@@ -9,6 +9,7 @@ from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException
 
 from .common.i18n import lazy_gettext as _l
+from .common.logging import redact
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -69,7 +70,7 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ToolError)
     def handle_tool_error(exc: ToolError):
         db.session.rollback()
-        log.info("refused request", extra={"code": exc.code, "status": exc.status, "path": request.path})
+        log.info("refused request", extra={"code": exc.code, "status": exc.status, "path": redact(request.path)})
         return error_response(exc.status, exc.code, exc.message, exc.hint, exc.fields)
 
     @app.errorhandler(HTTPException)
@@ -80,5 +81,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         db.session.rollback()
-        log.exception("unhandled error on %s", request.path)
+        log.exception("unhandled error on %s", redact(request.path))
         return error_response(500, "internal_error", HTTP_MESSAGES[500])

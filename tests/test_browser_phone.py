@@ -1,5 +1,5 @@
 """On a phone (390 × 844 CSS pixels, touch, mobile user agent), in Debian's Chromium: the demo
-course and the tool's learner and trainer pages inside it fit the screen's width, the text is
+course and the tool's learner, trainer and administrator pages inside it fit the screen's width, the text is
 readable without zooming, and what a thumb must hit is large enough.
 
 DESIGN.md: "the interface is keyboard-usable and readable on a phone". Screenshots land in
@@ -116,7 +116,8 @@ def check(page, label: str, output_dir: Path, *parts: str) -> None:
 def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_dir, tmp_path):
     """Placed activities with every kind of block a learner meets (texts, exercises with the AI
     assistant, the rewrite's side-by-side, the wheel, the quiz, the policy, the checklist and the
-    declaration form), the trainer's view with its settings, the roster and the grading page."""
+    declaration form), the trainer's view with its settings, the roster, the grading page and the
+    administrator's centre and AI settings pages."""
     context = open_phone(playwright_api, tmp_path / "profile")
     try:
         page = context.pages[0] if context.pages else context.new_page()
@@ -160,5 +161,15 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         frame.locator('[data-testid="roster"] a.button').first.click()
         frame.locator('[data-testid="grading-page"]').wait_for(state="visible")
         check(page, "grading page", output_dir)
+
+        # The centre's administrator (as Moodle launches a site admin): its two settings pages.
+        for link, label in (("centre-link", "centre settings"), ("llm-settings-link", "ai settings")):
+            page.goto(f"{server.platform_url}/demo")
+            page.locator('[data-testid^="course-activity-"]').filter(has_text="m2.t1").locator(
+                '[data-testid="launch-placed-admin"]').click()
+            frame.locator(TRAINER_PAGE).wait_for(state="visible")
+            frame.locator(f'[data-testid="{link}"]').click()
+            frame.locator("main h1").wait_for(state="visible")
+            check(page, label, output_dir)
     finally:
         context.close()

@@ -143,6 +143,22 @@ def test_placed_activity_relaunches_from_the_course_page_and_its_grade_is_rescal
     assert "Objectifs précis et mesurables." in page and 'data-result="16.0"' in page
 
 
+def test_the_demo_administrator_reaches_the_centre_and_ai_settings(demo):
+    """Launched as Moodle launches a site administrator (Instructor + Administrator roles)."""
+    placed = place(demo, "m1.t2", "Objectifs SMART", "20")
+    assert 'data-testid="launch-admin"' in demo.get("/demo").get_data(as_text=True)
+    item = {"id": placed.link_id, "title": placed.title, "catalogue_id": placed.catalogue_id}
+    admin, page = demo_launch(demo, "admin", item)
+    assert admin.role == "admin"
+    html_page = page.get_data(as_text=True)
+    assert 'data-testid="centre-link"' in html_page and 'data-testid="llm-settings-link"' in html_page
+    token_url = re.search(r'history\.replaceState\(null, "", "(/t/[^"]+)"\)', html_page).group(1)
+    assert demo.get(token_url + "admin/centre").status_code == 200
+    assert demo.get(token_url + "admin/llm").status_code == 200
+    trainer, _ = demo_launch(demo, "trainer", item)
+    assert trainer.role == "trainer"
+
+
 def test_roster_from_the_demo_course(demo):
     trainer, _ = demo_launch(demo, "trainer")
     learners = learner_roster(trainer)

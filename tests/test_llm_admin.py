@@ -116,6 +116,27 @@ def test_a_custom_endpoint_needs_the_eu_confirmation_which_is_recorded(client, p
     assert moved.status_code == 422 and row().base_url == server.openai_base_url
 
 
+def test_an_endpoint_inside_a_private_network_is_refused_unless_the_operator_allows_it(app, client, platform,
+                                                                                         server):
+    """A centre's administrator must not make the tool probe its operator's network (cloud
+    metadata, local services): saving and testing such an address are both refused."""
+    app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"] = False
+    admin = admin_url(platform, client)
+    before = len(server.requests)
+    for url in (server.openai_base_url, "http://169.254.169.254/latest/v1", "http://10.0.0.7:8000/v1",
+                "http://localhost:11434/v1", "http://[::1]:8000/v1"):
+        values = form(base_url=url, confirm_eu="on")
+        for target in ("admin/llm", "admin/llm/test"):
+            response = client.post(admin + target, data=values)
+            assert response.status_code == 422, (url, target)
+            assert 'data-error-for="base_url"' in text(response) and "réseau privé" in text(response)
+    assert row() is None and calls() == []
+    assert len(server.requests) == before  # nothing reached the fake provider
+    app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"] = True  # the operator hosts the model on its network
+    saved = client.post(admin + "admin/llm", data=form(base_url=server.openai_base_url, confirm_eu="on"))
+    assert saved.status_code == 303 and row().base_url == server.openai_base_url
+
+
 def test_bad_values_are_refused_with_the_field_named(client, platform):
     admin = admin_url(platform, client)
     for values, field in ((form(temperature="3"), "temperature"), (form(max_tokens="-1"), "max_tokens"),

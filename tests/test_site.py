@@ -14,7 +14,7 @@ from lti_tool.common.store import MemoryStore, RedisStore
 from lti_tool.extensions import db
 from lti_tool.lti.roles import map_roles
 
-from .lti_platform import LIS
+from .lti_platform import LIS, landing_url
 
 
 def test_healthz_reports_the_database(client):
@@ -46,6 +46,25 @@ def test_production_needs_a_secret_key_and_https(tmp_path, monkeypatch):
     monkeypatch.setenv("TOOL_BASE_URL", "http://tool.example")
     with pytest.raises(ConfigError, match="https"):
         load_config("production", tmp_path)
+
+
+def test_no_environment_named_means_development_only_on_this_machine(tmp_path, monkeypatch):
+    """Development turns the demo platform on with a known secret key: never by default on a
+    public address (a forgotten LTI_TOOL_ENV in production)."""
+    monkeypatch.delenv("LTI_TOOL_ENV", raising=False)
+    monkeypatch.delenv("DEMO_PLATFORM", raising=False)
+    for local in (None, "http://localhost:5000", "http://127.0.0.1:8000"):
+        if local is None:
+            monkeypatch.delenv("TOOL_BASE_URL", raising=False)
+        else:
+            monkeypatch.setenv("TOOL_BASE_URL", local)
+        settings = load_config(None, tmp_path)
+        assert settings.ENV_NAME == "development" and settings.DEMO_PLATFORM
+    monkeypatch.setenv("TOOL_BASE_URL", "https://mentorat.example.org")
+    with pytest.raises(ConfigError, match="LTI_TOOL_ENV"):
+        load_config(None, tmp_path)
+    monkeypatch.setenv("LTI_TOOL_ENV", "development")  # said explicitly: the operator's choice
+    assert load_config(None, tmp_path).DEMO_PLATFORM
 
 
 def test_demo_platform_is_absent_when_off(database_url):
@@ -127,6 +146,29 @@ def test_tokens_never_reach_the_logs(caplog):
     with caplog.at_level(logging.INFO, logger="werkzeug.test-redaction"):
         logger.info('"%s" 200', f"GET /t/{token}/ HTTP/1.1")
     assert token not in caplog.text and "/t/[redacted]/" in caplog.text
+
+
+def test_an_unhandled_error_under_a_token_url_logs_no_token(app, client, platform, caplog, monkeypatch):
+    """`lti_tool.errors` logs the failing path: the redaction must hold on that child logger too
+    (a logger's filters never see what its children pass up)."""
+    import lti_tool.activities.views as activity_views
+
+    url = landing_url(platform.launch(client, "learner"))
+    token = url.split("/")[2]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("template bug")
+
+    monkeypatch.setattr(activity_views, "_link_page", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    with caplog.at_level(logging.INFO):
+        assert client.get(url).status_code == 500
+        assert client.get(url + "links/999999").status_code in (403, 404)  # a refusal, logged with its path
+        # Any of the tool's loggers, not only the one named at set-up
+        logging.getLogger("lti_tool.grading.delivery").warning("retrying %s", "https://tool.test" + url)
+    logged = "\n".join(f"{r.getMessage()} {getattr(r, 'path', '')}" for r in caplog.records)
+    assert "unhandled error on /t/[redacted]/" in logged and "retrying https://tool.test/t/[redacted]/" in logged
+    assert token not in logged and token not in caplog.text
 
 
 def test_the_language_a_launch_fixes_applies_to_strings_read_before_it(app):

@@ -26,8 +26,12 @@ class RedactTokens(logging.Filter):
 
 
 def install_redaction(*logger_names: str) -> None:
-    """Attach the filter to the named loggers (idempotent)."""
+    """Attach the filter to the named loggers and to every logger below them that exists (`lti_tool`
+    → `lti_tool.errors`, …; idempotent). A logger's filters only see the records logged on that
+    logger itself, never those its children pass up, so each one needs its own."""
+    manager = logging.Logger.manager
     for name in logger_names:
-        logger = logging.getLogger(name)
-        if not any(isinstance(f, RedactTokens) for f in logger.filters):
-            logger.addFilter(RedactTokens())
+        children = [n for n in list(manager.loggerDict) if n.startswith(name + ".")]
+        for logger in (logging.getLogger(name), *(logging.getLogger(n) for n in children)):
+            if not any(isinstance(f, RedactTokens) for f in logger.filters):
+                logger.addFilter(RedactTokens())

@@ -32,10 +32,14 @@ class DemoPerson:
         return LIS + "Learner" in self.roles
 
 
-# The two people the demo launches as.
+PERSON = "http://purl.imsglobal.org/vocab/lis/v2/"
+# The people the demo launches as. The administrator comes as Moodle sends a site administrator:
+# Instructor in the course, and the system and institution Administrator roles.
 PEOPLE = {
     "learner": DemoPerson("demo-learner-1", "Camille", "Martin", (LIS + "Learner",)),
     "trainer": DemoPerson("demo-trainer-1", "Alex", "Dupont", (LIS + "Instructor",)),
+    "admin": DemoPerson("demo-admin-1", "Sam", "Leroy", (LIS + "Instructor", PERSON + "system/person#Administrator",
+                                                         PERSON + "institution/person#Administrator")),
 }
 # Everyone enrolled in the course, as the names and roles service lists them: learners who never
 # opened the tool included, and one whose enrolment is suspended.

@@ -30,7 +30,7 @@ from .models import DemoPlatformKey
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 KINDS = {"learner": ("learner", "LtiResourceLinkRequest"), "trainer": ("trainer", "LtiResourceLinkRequest"),
-         "deeplink": ("trainer", "LtiDeepLinkingRequest")}
+         "admin": ("admin", "LtiResourceLinkRequest"), "deeplink": ("trainer", "LtiDeepLinkingRequest")}
 
 
 class DemoError(ValueError):

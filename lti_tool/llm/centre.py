@@ -16,6 +16,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -32,6 +33,7 @@ from .hosting import (
     OPENAI_DEFAULT_URL,
     EndpointRefused,
     classify_host,
+    internal_address,
     mistral_endpoint,
     openai_compatible_endpoint,
 )
@@ -229,15 +231,23 @@ class ConfigRefused(Exception):
         self.detail = detail
 
 
-def candidate_settings(platform_id: int, change: ConfigChange) -> tuple[ProviderSettings, bool]:
+def candidate_settings(platform_id: int, change: ConfigChange, *,
+                       allow_internal: bool = True) -> tuple[ProviderSettings, bool]:
     """The settings `change` would give, checked against the hosting rules, and whether the
-    admin's EU confirmation is to be recorded. Raises ConfigRefused."""
+    admin's EU confirmation is to be recorded. Raises ConfigRefused.
+
+    Without `allow_internal` (a centre's administrator on the web page, unless the operator
+    allows it: LLM_ALLOW_INTERNAL_ENDPOINTS), an endpoint inside a private network is refused:
+    the tool would otherwise send requests, and show the answers, to its operator's own network."""
     row = centre_config(platform_id)
     provider = change.provider
     base_url = (change.base_url or "").strip() or None
     server = (change.server or "").strip() or None if provider == "mistral" else None
     if provider == "fake":
         base_url = server = None
+    host = urlsplit(base_url).hostname if base_url else None
+    if host and not allow_internal and internal_address(host):
+        raise ConfigRefused("internal_address", "base_url")
     if provider != "fake" and not change.model.strip():
         raise ConfigRefused("model_required", "model")
     if provider == "mistral" and base_url and server:
@@ -270,11 +280,12 @@ def candidate_settings(platform_id: int, change: ConfigChange) -> tuple[Provider
     return settings, record_confirmation
 
 
-def save_config(platform_id: int, user_pk: int | None, change: ConfigChange) -> LlmConfig:
+def save_config(platform_id: int, user_pk: int | None, change: ConfigChange, *,
+                allow_internal: bool = True) -> LlmConfig:
     """Store the centre's settings once they pass the hosting rules. A new custom endpoint needs
     the admin's EU confirmation, recorded with who and when; a changed endpoint drops the old
     confirmation. A blank key keeps the stored one (for the same endpoint). Flushes."""
-    settings, record_confirmation = candidate_settings(platform_id, change)
+    settings, record_confirmation = candidate_settings(platform_id, change, allow_internal=allow_internal)
     row = centre_config(platform_id)
     if row is None:
         row = LlmConfig(platform_id=platform_id, provider=change.provider)

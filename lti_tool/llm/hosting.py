@@ -9,6 +9,7 @@ has confirmed it is hosted in the EU (`eu_confirmed`), a decision the caller rec
 from __future__ import annotations
 
 import ipaddress
+import socket
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -161,3 +162,18 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def internal_address(host: str) -> str | None:
+    """An address of `host` (an IP literal, or a name resolved now) inside a private network:
+    loopback, private, link-local (cloud metadata), shared or reserved ranges; None if all of its
+    addresses are public or it does not resolve (its connection would fail as well)."""
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return None
+    for info in infos:
+        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
+        if not address.is_global:
+            return str(address)
+    return None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from flask import Response, g, redirect, render_template, request, stream_with_context, url_for
+from flask import Response, current_app, g, redirect, render_template, request, stream_with_context, url_for
 from marshmallow import ValidationError
 
 from ..common.i18n import lazy_gettext as _l
@@ -28,6 +28,9 @@ REFUSALS = {
     "eu_unconfirmed": _l("This endpoint is not a known EU-hosted service: tick the box to confirm that it is "
                          "hosted in the EU (your confirmation is recorded)."),
     "bad_url": _l("Enter the endpoint's address (http:// or https://), without any credentials in it."),
+    "internal_address": _l("This address is inside a private network (private, loopback or link-local): it is "
+                           "refused. For a model hosted on the tool's own network, its operator can allow it in "
+                           "the tool's configuration."),
     "model_required": _l("Enter the name of the model to use."),
     "server_or_url": _l("Choose a Mistral server or a self-hosted address, not both."),
     "bad_config": _l("These settings cannot work with this provider."),
@@ -161,7 +164,8 @@ def save_settings():
     if change is None:
         return _settings_page(form=raw, errors=errors, status=422)
     try:
-        centre.save_config(session.platform_id, session.user_pk, change)
+        centre.save_config(session.platform_id, session.user_pk, change,
+                           allow_internal=current_app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"])
     except centre.ConfigRefused as exc:
         db.session.rollback()
         return _settings_page(form=raw, errors={exc.field: REFUSALS[exc.reason]}, status=422)
@@ -177,7 +181,8 @@ def test_settings():
     if change is None:
         return _settings_page(form=raw, errors=errors, status=422)
     try:
-        settings, _record = centre.candidate_settings(session.platform_id, change)
+        settings, _record = centre.candidate_settings(
+            session.platform_id, change, allow_internal=current_app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"])
     except centre.ConfigRefused as exc:
         return _settings_page(form=raw, errors={exc.field: REFUSALS[exc.reason]}, status=422)
     report = centre.check_connection(settings, platform_id=session.platform_id, user_pk=session.user_pk,
