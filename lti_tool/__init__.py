@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import requests
-from flask import Flask
+from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -91,8 +91,9 @@ def configure_security_headers(app: Flask) -> None:
         # Launch tokens travel in our URLs: never leak them through the Referer header.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # The tool lives in Moodle's iframe: framing is allowed, but pages are not cached.
-        if response.mimetype == "text/html":
+        # The tool lives in Moodle's iframe: framing is allowed, but pages are not cached, nor
+        # anything behind a launch token (learners' work as JSON or CSV included).
+        if response.mimetype == "text/html" or request.path.startswith("/t/"):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

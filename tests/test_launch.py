@@ -67,6 +67,14 @@ def test_launch_page_moves_to_a_tokenised_url_that_needs_no_cookie(client, platf
     assert page.status_code == 200
     assert page.headers["Referrer-Policy"] == "no-referrer"
     assert page.headers["Cache-Control"] == "no-store"
+    # Learners' work as JSON or CSV is not cached either (only HTML used to be marked).
+    trainer = landing_url(platform.launch(client, "trainer", sub="teacher-1", link_id="link-2",
+                                          **{CLAIM + "custom": {"catalogue_item": "m1.t2"}}))
+    for export, mimetype in (("overview.json", "application/json"), ("overview.csv", "text/csv")):
+        data = fresh.get(trainer + export)
+        assert data.status_code == 200 and data.mimetype == mimetype, (export, data.mimetype)
+        assert data.headers["Cache-Control"] == "no-store", export
+    assert fresh.get("/lti/jwks").headers["Cache-Control"] == "public, max-age=300"  # public, cacheable
 
 
 def test_repeat_launches_update_rather_than_duplicate(client, platform):
