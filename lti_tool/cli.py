@@ -22,14 +22,16 @@ cli.add_command(worker_command)  # `flask lti-tool worker`: the grade outbox
 
 @cli.command("rotate-keys")
 @click.option("--grace", type=int, default=None,
-              help="Seconds the previous key stays published (default: KEY_ROTATION_GRACE).")
-def rotate_keys(grace: int | None) -> None:
+              help="Seconds the previous key stays published once the new one signs (default: KEY_ROTATION_GRACE).")
+@click.option("--publish-ahead", type=int, default=lti_keys.JWKS_MAX_AGE, show_default=True,
+              help="Seconds the new key is published before it signs (the JWKS cache lifetime).")
+def rotate_keys(grace: int | None, publish_ahead: int) -> None:
     """Add a new signing key; retire the previous ones after a grace period."""
     grace = current_app.config["KEY_ROTATION_GRACE"] if grace is None else grace
     purged = lti_keys.purge_expired_keys()
-    new_key, retired = lti_keys.rotate_keys(grace)
+    new_key, retired = lti_keys.rotate_keys(grace, publish_ahead)
     db.session.commit()
-    click.echo(f"New signing key: {new_key.kid}")
+    click.echo(f"New signing key: {new_key.kid} (published now, signs from {new_key.signs_from:%Y-%m-%d %H:%M:%S} UTC)")
     for key in retired:
         click.echo(f"Retiring key {key.kid}: published until {key.retire_at:%Y-%m-%d %H:%M} UTC")
     if purged:

@@ -61,8 +61,18 @@ def test_rotation_keeps_old_signatures_verifiable_during_the_grace_period(app, c
     assert new_kid in result.output and old_kid in result.output
 
     assert verify_with_jwks(client, signed_before)["iss"] == "tool"  # signed before, verified after
+    # The new key is published ahead: the old one signs until platforms' cached JWKS have expired
+    # (our JWKS says max-age=300), so that none meets a signature by a key it has not seen.
+    assert client.get("/lti/jwks").headers["Cache-Control"] == "public, max-age=300"
+    assert jwt.get_unverified_header(sign_now())["kid"] == old_kid
+    new_row = db.session.execute(select(ToolKey).where(ToolKey.kid == new_kid)).scalar_one()
+    assert timedelta(seconds=290) < new_row.signs_from - utcnow() <= timedelta(seconds=300)
+    db.session.execute(ToolKey.__table__.update().where(ToolKey.kid == new_kid)
+                       .values(signs_from=utcnow() - timedelta(seconds=1)))  # five minutes later
+    db.session.commit()
     signed_after = sign_now()
     assert jwt.get_unverified_header(signed_after)["kid"] == new_kid
+    assert verify_with_jwks(client, signed_after)["iss"] == "tool"
 
     # Grace period over: the old key leaves the JWKS; `purge` deletes it.
     db.session.execute(ToolKey.__table__.update().where(ToolKey.kid == old_kid)

@@ -6,7 +6,7 @@ import json
 import logging
 import threading
 import uuid
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
@@ -28,7 +28,12 @@ def _loaded_keys() -> dict[str, rsa.RSAPrivateKey]:
     return current_app.extensions.setdefault("lti_tool_loaded_keys", {})
 
 
-def create_key() -> ToolKey:
+# How long platforms may cache our JWKS (its Cache-Control): a new key is published this long
+# before it signs, so that no platform holds a copy without it when its first signature arrives.
+JWKS_MAX_AGE = 300
+
+
+def create_key(signs_from: datetime | None = None) -> ToolKey:
     """Generate a 2048-bit RSA key pair and store it, the private half encrypted. Flushes."""
     private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     kid = uuid.uuid4().hex
@@ -38,7 +43,7 @@ def create_key() -> ToolKey:
     pem = private_key.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     )
-    key = ToolKey(kid=kid, public_jwk=public_jwk, private_key_encrypted=encrypt_secret(pem))
+    key = ToolKey(kid=kid, public_jwk=public_jwk, private_key_encrypted=encrypt_secret(pem), signs_from=signs_from)
     db.session.add(key)
     db.session.flush()
     with _loaded_lock:
@@ -48,9 +53,13 @@ def create_key() -> ToolKey:
 
 
 def current_signing_key() -> ToolKey:
-    """The newest key that is not retired; created on first use."""
+    """The newest published key whose signing time has come; created on first use."""
+    now = utcnow()
     key = db.session.execute(
-        select(ToolKey).where(ToolKey.retire_at.is_(None)).order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        select(ToolKey)
+        .where(or_(ToolKey.retire_at.is_(None), ToolKey.retire_at > now),
+               or_(ToolKey.signs_from.is_(None), ToolKey.signs_from <= now))
+        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
     ).scalars().first()
     return key or create_key()
 
@@ -89,17 +98,20 @@ def public_jwks() -> dict:
     return {"keys": [k.public_jwk for k in keys]}
 
 
-def rotate_keys(grace_seconds: int) -> tuple[ToolKey, list[ToolKey]]:
-    """Add a new signing key; the previous ones stop signing now and leave the JWKS after the grace.
+def rotate_keys(grace_seconds: int, publish_ahead_seconds: int = JWKS_MAX_AGE) -> tuple[ToolKey, list[ToolKey]]:
+    """Add a new key, published now, signing after `publish_ahead_seconds`; the previous ones
+    sign until then and leave the JWKS `grace_seconds` after it.
 
-    Platforms cache our JWKS; during the grace period signatures made with an old key (a deep
-    linking response in flight, an AGS token request) still verify.
+    Platforms cache our JWKS: publishing ahead means none meets a signature by a key it has not
+    seen; the grace means signatures made with an old key (a deep-linking response in flight, an
+    AGS token request) still verify.
     """
-    retire_at = utcnow() + timedelta(seconds=grace_seconds)
+    signs_from = utcnow() + timedelta(seconds=max(0, publish_ahead_seconds))
+    retire_at = signs_from + timedelta(seconds=grace_seconds)
     previous = list(db.session.execute(select(ToolKey).where(ToolKey.retire_at.is_(None))).scalars())
     for key in previous:
         key.retire_at = retire_at
-    new_key = create_key()
+    new_key = create_key(signs_from)
     return new_key, previous
 
 

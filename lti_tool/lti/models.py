@@ -63,7 +63,10 @@ class ToolKey(db.Model):
     public_jwk: Mapped[dict[str, Any]] = mapped_column(JSON)
     private_key_encrypted: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # Set on rotation: the key stops signing at once and leaves the JWKS at `retire_at`.
+    # A key made by a rotation is published at once but signs only from `signs_from`, once the
+    # platforms' cached copies of our JWKS have had time to expire (None: signs from creation).
+    signs_from: Mapped[datetime | None] = mapped_column()
+    # Set on rotation: the key signs until its successor does and leaves the JWKS at `retire_at`.
     retire_at: Mapped[datetime | None] = mapped_column()
 
 

@@ -13,7 +13,7 @@ from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
-from .keys import public_jwks
+from .keys import JWKS_MAX_AGE, public_jwks
 from .services import CLAIM, check_invite, consume_invite, discard_launch_session, open_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
@@ -69,7 +69,7 @@ def jwks():
     keys = public_jwks()
     db.session.commit()  # the first call creates the tool's first key
     response = current_app.json.response(keys)
-    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
     return response
 
 
