@@ -125,6 +125,9 @@ class ProductionConfig(Config):
             raise ConfigError("DEMO_PLATFORM cannot be on in production: it lets anyone launch the tool.")
         if not self.TOOL_BASE_URL.startswith("https://"):
             raise ConfigError("TOOL_BASE_URL must be an https:// URL in production (LTI cookies need TLS).")
+        if not self.REDIS_URL:
+            raise ConfigError("REDIS_URL must be set in production: the OIDC state and nonces of a launch must be "
+                              "shared by every gunicorn worker (in-process, a launch reaching another worker fails).")
 
 
 CONFIGS = {c.ENV_NAME: c for c in (DevelopmentConfig, TestConfig, ProductionConfig)}

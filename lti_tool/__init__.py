@@ -9,7 +9,7 @@ from flask import Flask, request
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from config import Config, load_config
+from config import Config, ConfigError, load_config
 
 from . import models  # noqa: F401  every area's models, so that migrations see them
 from .activities.blueprint import bp as activities_bp
@@ -18,7 +18,7 @@ from .marking.blueprint import bp as marking_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.fragments import shared_fragment
-from .common.i18n import install_template_gettext, select_locale
+from .common.i18n import install_template_gettext, missing_catalogues, select_locale
 from .common.logging import install_redaction
 from .common.store import make_store
 from .errors import register_error_handlers
@@ -53,13 +53,19 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     return app
 
 
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
 def configure_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
-    babel.init_app(app, locale_selector=select_locale,
-                   default_translation_directories=str(Path(__file__).parent / "translations"))
+    missing = missing_catalogues(TRANSLATIONS, app.config["SUPPORTED_LOCALES"])
+    if missing and app.config["ENV_NAME"] == "production":
+        raise ConfigError(f"The {', '.join(missing)} interface is not compiled: run "
+                          "`pybabel compile -d lti_tool/translations` (make install does) before starting.")
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment

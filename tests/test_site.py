@@ -48,6 +48,23 @@ def test_production_needs_a_secret_key_and_https(tmp_path, monkeypatch):
         load_config("production", tmp_path)
 
 
+def test_production_needs_redis_and_the_compiled_french_interface(tmp_path, monkeypatch, database_url):
+    import lti_tool
+
+    for name, value in (("SECRET_KEY", "s"), ("TOOL_BASE_URL", "https://tool.example"), ("DEMO_PLATFORM", "0"),
+                        ("DATABASE_URL", database_url)):
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("REDIS_URL", raising=False)
+    with pytest.raises(ConfigError, match="REDIS_URL"):
+        load_config("production", tmp_path)
+    monkeypatch.setenv("REDIS_URL", "redis://127.0.0.1:6379/0")
+    assert create_app("production").config["ENV_NAME"] == "production"  # compiled by `make install`
+    monkeypatch.setattr(lti_tool, "TRANSLATIONS", tmp_path / "translations")  # not compiled
+    with pytest.raises(ConfigError, match="pybabel compile"):
+        create_app("production")
+    assert create_app("development").config["ENV_NAME"] == "development"  # works, in English
+
+
 def test_no_environment_named_means_development_only_on_this_machine(tmp_path, monkeypatch):
     """Development turns the demo platform on with a known secret key: never by default on a
     public address (a forgotten LTI_TOOL_ENV in production)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import flask_babel
@@ -78,3 +79,10 @@ def install_template_gettext(app: Flask) -> None:
         npgettext=lambda c, s, p, n: translations().unpgettext(c, s, p, n),
         newstyle=True,
     )
+
+
+def missing_catalogues(directory: Path, locales: tuple[str, ...], source_locale: str = "en") -> list[str]:
+    """The supported languages whose compiled catalogue (`messages.mo`) is not in `directory`: the
+    interface would silently show them the English source strings."""
+    return [locale for locale in locales
+            if locale != source_locale and not (directory / locale / "LC_MESSAGES" / "messages.mo").is_file()]
