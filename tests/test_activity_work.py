@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import html
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from markupsafe import escape
 from sqlalchemy import func, select
 
 from lti_tool.activities.models import Draft, QuizAttempt, SectionRead, WheelRating
@@ -76,6 +78,66 @@ def test_invalid_answers_are_refused_and_nothing_is_stored(client, platform):
         assert response.get_json()["error"]["code"] == "invalid_answers"
     assert client.put(url + "exercises/m1.t2.e1/draft", data="{", content_type="application/json").status_code == 400
     assert count(Draft) == 0
+
+
+SCRIPT = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+
+
+def script_answers(exercise: dict, text: str) -> dict:
+    """A valid draft of `exercise` with `text` in every field the learner types."""
+    kind = exercise["type"]
+    if kind == "reflection":
+        return {"answers": [text] * len(exercise["questions"])}
+    if kind == "list":
+        return {"entries": [text] * exercise["count"]}
+    if kind == "smart_goal":
+        return {f["key"]: text for f in exercise["smart_fields"]}
+    if kind == "ai_prompt":
+        return {"prompt": text, "answer": text, "critique": text}
+    if kind == "role_play":
+        return {"reflection": text, "transcript": [{"role": "user", "content": text},
+                                                   {"role": "assistant", "content": text}]}
+    if kind == "prompt_transformation":
+        return {"improved_prompt": text, "vague_answer": text, "improved_answer": text, "comparison": text}
+    if kind == "rewrite":
+        return {"rewrite": text}
+    if kind == "scenario_choice":
+        return {"choices": [{"option": 0, "reasoning": text} for _ in exercise["scenarios"]]}
+    if kind == "mentoring_wheel":
+        return {"notes": text, "ratings": {seg["key"]: 7 for seg in exercise["segments"]}}
+    raise AssertionError(f"no test answers for exercise type {kind}")
+
+
+EXERCISE_TYPES = ("reflection", "list", "smart_goal", "ai_prompt", "role_play", "prompt_transformation", "rewrite",
+                  "scenario_choice", "mentoring_wheel")
+
+
+def test_every_exercise_type_is_tested_here():
+    types = {e["type"] for m in CATALOGUE.modules for t in m.themes for e in t["exercises"]}
+    assert types == set(EXERCISE_TYPES)
+
+
+@pytest.mark.parametrize("kind", EXERCISE_TYPES)
+def test_each_exercise_type_refuses_bad_input_and_never_renders_a_script(client, platform, kind):
+    """Every field a learner types, for each exercise type: wrong types, too long and unknown keys
+    are refused (nothing stored); markup is stored as typed and always rendered escaped."""
+    exercise = first_of_type(kind)
+    theme = exercise["id"].rsplit(".", 1)[0]
+    url, _ = open_item(platform, client, theme)
+    draft_url = url + f"exercises/{exercise['id']}/draft"
+    valid = script_answers(exercise, SCRIPT)
+    first_text_key = next(k for k, v in valid.items() if k != "ratings")
+    too_long = script_answers(exercise, "x" * 20_001)
+    for bad in (script_answers(exercise, 42), too_long, {**valid, "unexpected": "x"}, {first_text_key: {"a": 1}}):
+        response = client.put(draft_url, json={"answers": bad})
+        assert response.status_code == 422, (kind, str(bad)[:80])
+        assert response.get_json()["error"]["code"] == "invalid_answers"
+    assert count(Draft) == 0
+    assert client.put(draft_url, json={"answers": valid}).status_code == 200
+    page = platform.launch(client, "learner", link_id="link-1",
+                           **{CLAIM + "custom": {"catalogue_item": theme}}).get_data(as_text=True)
+    assert SCRIPT not in page and "<img src=x" not in page
+    assert str(escape(SCRIPT)) in page, kind  # as typed, escaped
 
 
 def test_exercises_outside_the_activity_are_refused(client, platform):
