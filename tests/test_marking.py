@@ -286,7 +286,16 @@ def test_the_trainer_asks_the_ai_for_a_draft_comment_and_it_is_logged_as_theirs(
     assert (call.purpose, call.user_pk) == ("feedback_draft", user_pk("trainer-1"))
     assert "Accueillir mon apprentie" in str(call.prompt) and "Ce qui a bien fonctionné" in str(call.prompt)
     assert "Camille" not in str(call.prompt)
-    # Saving with the draft marks the grade as started from AI.
-    client.post(trainer + f"grading/{a}/grade", json={"score": 14, "comment": "Relu : " + response.get_json()["text"],
-                                                      "from_ai_draft": True})
+    # The draft word for word (spacing aside) is refused: the trainer must make it theirs.
+    draft = response.get_json()["text"]
+    for unedited in (draft, "  " + draft.replace(" ", "  ") + "\n"):
+        refused = client.post(trainer + f"grading/{a}/grade", json={"score": 14, "comment": unedited,
+                                                                     "from_ai_draft": False})
+        assert refused.status_code == 422 and refused.get_json()["error"]["code"] == "ai_draft_unedited"
+        assert "comment" in refused.get_json()["error"]["fields"]
+    assert db.session.execute(select(Grade)).first() is None and outbox("grade") == []
+    # Saving an edited draft marks the grade as started from AI.
+    saved = client.post(trainer + f"grading/{a}/grade", json={"score": 14, "comment": "Relu : " + draft,
+                                                              "from_ai_draft": True})
+    assert saved.status_code == 201
     assert db.session.execute(select(Grade.from_ai_draft)).scalar_one() is True

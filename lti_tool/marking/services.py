@@ -6,10 +6,12 @@ other. The platform's roster (NRPS) is read through the grading package, which c
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import func, select
 
 from ..common.i18n import lazy_gettext as _l
@@ -128,14 +130,38 @@ def next_to_grade(rows: list[RosterRow], current_pk: int) -> int | None:
     return None
 
 
+def _draft_key(launch: LaunchSession, user_pk: int) -> str:
+    return f"grading:ai-draft:{launch.id}:{user_pk}"
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def remember_ai_draft(launch: LaunchSession, user_pk: int, text: str) -> None:
+    """Keep (a digest of) the AI draft comment the trainer received for this learner, so that
+    saving it unread is refused: an AI draft is a proposal, the trainer's comment is theirs."""
+    store = current_app.extensions["lti_store"]
+    store.set(_draft_key(launch, user_pk), _fingerprint(text), current_app.config["LAUNCH_SESSION_TTL"])
+
+
+def _is_unedited_ai_draft(launch: LaunchSession, user_pk: int, comment: str) -> bool:
+    drafted = current_app.extensions["lti_store"].get(_draft_key(launch, user_pk))
+    return bool(drafted) and bool(comment.strip()) and drafted == _fingerprint(comment)
+
+
 def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, learner: LtiUser, *, score: float,
                comment: str, from_ai_draft: bool) -> Grade:
     """Record the trainer's grade of the learner's latest submission and queue it for the
-    platform's gradebook, in the caller's transaction. Flushes."""
+    platform's gradebook, in the caller's transaction. An AI draft comment saved word for word
+    (spacing aside) is refused. Flushes."""
     maximum = score_maximum(link)
     if not 0 <= score <= maximum:
         message = _l("The score must be between 0 and %(max)s.", max=_number(maximum))
         raise ToolError(message, status=422, code="score_out_of_range", fields={"score": message})
+    if _is_unedited_ai_draft(launch, learner.id, comment):
+        message = _l("This is the AI's draft, word for word: read it and make it your own before saving.")
+        raise ToolError(message, status=422, code="ai_draft_unedited", fields={"comment": message})
     latest = db.session.execute(select(Submission).where(
         Submission.activity_id == activity.id, Submission.user_pk == learner.id)
         .order_by(Submission.version.desc()).limit(1)).scalar_one_or_none()

@@ -122,6 +122,7 @@ def draft_comment(user_pk: int):
         db.session.commit()  # the failed call stays in the AI log
         raise
     db.session.commit()
+    services.remember_ai_draft(session, user_pk, result.text)
     return {"text": result.text, "demo": result.is_demo, "call_id": result.call_id}
 
 
