@@ -322,11 +322,20 @@ def test_overview_shows_status_levels_checklist_and_flags_and_exports_them(clien
     assert [r["learner"] for r in flagged] == ["Camille Martin"]
     assert [r["learner"] for r in client.get(trainer + "overview.json?status=in_progress").get_json()["learners"]] == ["Noah Petit"]
 
+    # The spreadsheet export, for Excel in French: ";" between columns, French headers and labels.
     exported = client.get(trainer + "overview.csv")
     assert exported.mimetype == "text/csv"
-    table = list(csv.DictReader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
-    assert [(r["learner"], r["status"], r["flags"]) for r in table] == [
-        ("Camille Martin", "submitted", "level_above_policy"), ("Noah Petit", "in_progress", "required_missing")]
+    body = exported.get_data(as_text=True)
+    assert body.startswith("\ufeff")
+    table = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert list(table[0])[:3] == ["Apprenant", "Statut", "Versions"]
+    assert [(r["Apprenant"], r["Statut"], r["Alertes"]) for r in table] == [
+        ("Camille Martin", "Rendu", "Niveau au-dessus de la politique"),
+        ("Noah Petit", "En cours", "Éléments obligatoires non cochés")]
+    in_english = landing_url(platform.launch(client, "trainer", sub="trainer-2", link_id="link-1", locale="en-GB", **{
+        CLAIM + "custom": {"catalogue_item": ITEM}, CLAIM + "context": {"id": "course-101", "title": "Cours"}}))
+    english = client.get(in_english + "overview.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert english.startswith("Learner,Status,Versions,") and "Camille Martin,Submitted," in english
     text = page(client, trainer + "overview")
     assert "Niveau au-dessus de la politique" in text and "Camille Martin" in text
 

@@ -11,6 +11,7 @@ import io
 from typing import Any
 
 from flask import Response, g, render_template, request, url_for
+from flask_babel import get_locale
 from marshmallow import ValidationError
 
 from ..common.i18n import lazy_gettext as _l
@@ -233,19 +234,28 @@ def overview_json():
     return {"learners": [row.as_dict() for row in rows]}
 
 
-CSV_COLUMNS = ("learner", "status", "versions", "submitted_at", "declared_level", "allowed_level",
-               "checklist_ticked", "checklist_total", "required_missing", "ai_calls", "flags")
+# The spreadsheet export: a column per key of OverviewRow.as_dict, headed in the interface's
+# language; statuses and flags as the overview page names them (the JSON export keeps the codes).
+CSV_COLUMNS = {
+    "learner": _l("Learner"), "status": _l("Status"), "versions": _l("Versions"),
+    "submitted_at": _l("Submitted at (UTC)"), "declared_level": _l("Declared AI use"),
+    "allowed_level": _l("Allowed AI use"), "checklist_ticked": _l("Checklist items ticked"),
+    "checklist_total": _l("Checklist items"), "required_missing": _l("Required items missing"),
+    "ai_calls": _l("AI assistant calls"), "flags": _l("Flags"),
+}
 
 
 @launch_required(*STAFF)
 def overview_csv():
     _session, _activity, _all, rows, _status, _flag = _overview_rows()
     out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_COLUMNS)
+    # A French spreadsheet splits columns on ";" (the comma is its decimal mark).
+    writer = csv.writer(out, delimiter=";" if str(get_locale()).startswith("fr") else ",")
+    writer.writerow([str(label) for label in CSV_COLUMNS.values()])
     for row in rows:
         data = row.as_dict()
-        data["flags"] = " ".join(data["flags"])
+        data["status"] = str(STATUS_LABELS.get(data["status"], data["status"]))
+        data["flags"] = ", ".join(str(FLAG_LABELS.get(flag, flag)) for flag in data["flags"])
         writer.writerow([_csv_safe(data[column]) for column in CSV_COLUMNS])
     return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=overview.csv"})
