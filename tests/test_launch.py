@@ -40,6 +40,10 @@ def test_a_moodle_site_admin_reaches_the_trainer_view_with_the_centre_settings(c
     assert 'data-testid="centre-link"' in page and 'data-testid="llm-settings-link"' in page
     trainer = platform.launch(client, "trainer", sub="teacher-1", **placed).get_data(as_text=True)
     assert 'data-testid="trainer-page"' in trainer and 'data-testid="centre-link"' not in trainer
+    # ... also from a link that delivers nothing yet
+    unbound = platform.launch(client, "admin", link_id="link-unbound").get_data(as_text=True)
+    assert 'data-testid="bind-form"' in unbound
+    assert 'data-testid="centre-link"' in unbound and 'data-testid="llm-settings-link"' in unbound
 
 
 def test_deep_linking_launch_reaches_the_picker(client, platform):
