@@ -64,6 +64,8 @@ class Config:
         self.HTTP_TIMEOUT = env_int("HTTP_TIMEOUT", 10)
         self.BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
         self.BABEL_DEFAULT_LOCALE = "fr"
+        # The centres' time zone: times are stored in UTC and shown in it.
+        self.BABEL_DEFAULT_TIMEZONE = os.environ.get("TIMEZONE") or "Europe/Paris"
         self.SUPPORTED_LOCALES = ("fr", "en")
         # The grade outbox worker as a thread of the dev server; production runs `flask lti-tool worker`.
         self.OUTBOX_THREAD = env_bool("OUTBOX_THREAD", self.DEFAULT_OUTBOX_THREAD)

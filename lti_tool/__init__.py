@@ -18,7 +18,7 @@ from .marking.blueprint import bp as marking_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.fragments import shared_fragment
-from .common.i18n import install_template_gettext, missing_catalogues, select_locale
+from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
 from .common.logging import install_redaction
 from .common.store import make_store
 from .errors import register_error_handlers
@@ -69,6 +69,7 @@ def configure_extensions(app: Flask) -> None:
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment
+    app.jinja_env.filters["local_time"] = local_time
 
 
 def configure_services(app: Flask) -> None:

@@ -188,6 +188,22 @@ def test_an_unhandled_error_under_a_token_url_logs_no_token(app, client, platfor
     assert token not in logged and token not in caplog.text
 
 
+def test_times_are_shown_in_the_centres_time_zone_and_language(app):
+    """Stored in UTC; a learner in France reads a receipt at French time (summer time included)."""
+    from datetime import datetime
+
+    from lti_tool.common.i18n import local_time, use_locale
+
+    with app.test_request_context(headers={"Accept-Language": "fr"}):
+        winter = datetime(2026, 12, 3, 17, 5, 7)
+        assert local_time(winter) == "03/12/2026 18:05"
+        assert local_time(winter, seconds=True) == "3 déc. 2026, 18:05:07 (UTC+01:00)"
+        assert local_time("2026-07-01T10:00:00Z") == "01/07/2026 12:00"  # JSON columns' ISO text
+        assert local_time(None) == ""
+        use_locale("en")
+        assert local_time(winter) == "12/3/26, 6:05\u202fPM"  # CLDR's narrow no-break space
+
+
 def test_the_language_a_launch_fixes_applies_to_strings_read_before_it(app):
     """Strings are translated through one lookup per request (common.i18n.translations); a
     language fixed later in the request (the launch's locale) still wins, in code and templates."""

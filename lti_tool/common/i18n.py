@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -86,3 +87,17 @@ def missing_catalogues(directory: Path, locales: tuple[str, ...], source_locale:
     interface would silently show them the English source strings."""
     return [locale for locale in locales
             if locale != source_locale and not (directory / locale / "LC_MESSAGES" / "messages.mo").is_file()]
+
+
+def local_time(value: datetime | str | None, seconds: bool = False) -> str:
+    """A stored time (naive UTC, as every datetime here, or its ISO text from a JSON column) as
+    the reader's language writes it, in the centre's time zone (TIMEZONE): "03/12/2026 18:05";
+    with `seconds`, for receipts, "3 déc. 2026, 18:05:07 (UTC+01:00)"."""
+    if not value:
+        return ""
+    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    if not seconds:
+        return flask_babel.format_datetime(moment, "short")
+    return f"{flask_babel.format_datetime(moment, 'medium')} (UTC{flask_babel.format_datetime(moment, 'xxx')})"
