@@ -126,6 +126,35 @@ def test_dynamic_registration_end_to_end(app, client, moodle, http_mock):
     assert 'data-testid="learner-page"' in launched.get_data(as_text=True)
 
 
+def test_a_registration_answered_without_a_deployment_takes_the_first_signed_launchs(app, client, http_mock):
+    """Dynamic Registration's answer may omit the deployment id (Canvas's does): the first launch
+    the platform signs names it; any other deployment is then refused, and a launch refused after
+    the deployment check stores none."""
+    def registration(request):
+        payload = json.loads(request.body)
+        return 200, {}, json.dumps(dict(payload, client_id="no-deployment-client"))
+
+    http_mock.add("GET", OPENID_URL, json=openid_configuration())
+    http_mock.add_callback("POST", REGISTRATION_URL, callback=registration, content_type="application/json")
+    invite = create_invite(3600)
+    db.session.commit()
+    assert register(client, invite).status_code == 200
+    assert db.session.execute(select(func.count()).select_from(Deployment)).scalar_one() == 0
+
+    first = TestPlatform(issuer=MOODLE, client_id="no-deployment-client", deployment_id="install-1")
+    first.serve_jwks(http_mock)
+    # Refused after the deployment check (an unsupported message type): no deployment kept.
+    assert first.launch(client, follow=False, message_type="LtiSubmissionReviewRequest").status_code == 400
+    assert db.session.execute(select(func.count()).select_from(Deployment)).scalar_one() == 0
+    assert first.launch(client).status_code == 200
+    assert db.session.execute(select(Deployment.deployment_id)).scalars().all() == ["install-1"]
+    assert first.launch(client).status_code == 200  # and again
+    other = TestPlatform(issuer=MOODLE, client_id="no-deployment-client", deployment_id="install-2")
+    refused = other.launch(client, follow=False)
+    assert refused.status_code == 403 and "unknown_deployment" in refused.get_data(as_text=True)
+    assert db.session.execute(select(Deployment.deployment_id)).scalars().all() == ["install-1"]
+
+
 def test_invite_is_single_use(app, client, moodle):
     invite = create_invite(3600)
     db.session.commit()

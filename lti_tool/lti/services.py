@@ -89,6 +89,15 @@ def _add_deployments(platform: Platform, deployment_ids) -> list[str]:
     return added
 
 
+def adopt_first_deployment(platform_id: int, deployment_id: str) -> None:
+    """Record the deployment of the first signed launch of a platform registered without one
+    (the caller has checked the signature and that the platform has no deployment). Flushes."""
+    insert_ignoring_conflict(Deployment, platform_id=platform_id, deployment_id=deployment_id)
+    db.session.flush()
+    forget_platforms()
+    log.info("first deployment recorded", extra={"platform_id": platform_id})
+
+
 def add_deployments(issuer: str, client_id: str, deployment_ids) -> tuple[Platform, list[str]]:
     """Add deployment ids to a registered platform (a platform whose registration named none, as
     Canvas's does, or a second deployment of the tool). LookupError if it is not registered."""

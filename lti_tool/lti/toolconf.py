@@ -441,9 +441,17 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         deployment_id = self.body().get(CLAIM + "deployment_id")
         if not isinstance(deployment_id, str) or not deployment_id:
             raise LtiRefusal("missing_claim", detail="deployment_id")
-        if not self._tool_config.find_deployment_by_params(self.platform.issuer, deployment_id, self.platform.client_id):
-            raise LtiRefusal("unknown_deployment", detail=deployment_id)
-        return self
+        if self._tool_config.find_deployment_by_params(self.platform.issuer, deployment_id, self.platform.client_id):
+            return self
+        if not self.platform.deployment_ids and len(deployment_id) <= 255:
+            # Registered without a deployment id (Dynamic Registration's answer may omit it, as
+            # Canvas's does): the first launch the platform signs names it. Stored in the launch's
+            # transaction, so a refusal further on stores nothing.
+            from .services import adopt_first_deployment
+
+            adopt_first_deployment(self.platform.id, deployment_id)
+            return self
+        raise LtiRefusal("unknown_deployment", detail=deployment_id)
 
     def validate_message(self):
         body = self.body()
