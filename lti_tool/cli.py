@@ -31,7 +31,8 @@ def rotate_keys(grace: int | None, publish_ahead: int) -> None:
     purged = lti_keys.purge_expired_keys()
     new_key, retired = lti_keys.rotate_keys(grace, publish_ahead)
     db.session.commit()
-    click.echo(f"New signing key: {new_key.kid} (published now, signs from {new_key.signs_from:%Y-%m-%d %H:%M:%S} UTC)")
+    starts = f"signs from {new_key.signs_from:%Y-%m-%d %H:%M:%S} UTC" if new_key.signs_from else "signs now"
+    click.echo(f"New signing key: {new_key.kid} (published now, {starts})")
     for key in retired:
         click.echo(f"Retiring key {key.kid}: published until {key.retire_at:%Y-%m-%d %H:%M} UTC")
     if purged:

@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lti_tool import create_app
 from lti_tool.common.security import SecretUnreadable, decrypt_secret
@@ -68,7 +68,7 @@ def test_rotation_keeps_old_signatures_verifiable_during_the_grace_period(app, c
     new_row = db.session.execute(select(ToolKey).where(ToolKey.kid == new_kid)).scalar_one()
     assert timedelta(seconds=290) < new_row.signs_from - utcnow() <= timedelta(seconds=300)
     db.session.execute(ToolKey.__table__.update().where(ToolKey.kid == new_kid)
-                       .values(signs_from=utcnow() - timedelta(seconds=1)))  # five minutes later
+                       .values(signs_from=utcnow()))  # five minutes later: its turn has come
     db.session.commit()
     signed_after = sign_now()
     assert jwt.get_unverified_header(signed_after)["kid"] == new_kid
@@ -83,6 +83,27 @@ def test_rotation_keeps_old_signatures_verifiable_during_the_grace_period(app, c
         verify_with_jwks(client, signed_before)
     assert app.test_cli_runner().invoke(args=["lti-tool", "purge"]).exit_code == 0
     assert [k.kid for k in db.session.execute(select(ToolKey)).scalars()] == [new_kid]
+
+
+def test_a_first_rotation_signs_at_once_and_a_waiting_key_is_never_outranked(app, client):
+    """On a fresh install (no key yet) the rotated-in key signs at once. While a new key waits
+    for its turn, the old one keeps signing, and no other key is made behind their backs."""
+    runner = app.test_cli_runner()
+    assert "signs now" in runner.invoke(args=["lti-tool", "rotate-keys"]).output
+    [first] = published_kids(client)
+    assert jwt.get_unverified_header(sign_now())["kid"] == first
+    assert runner.invoke(args=["lti-tool", "rotate-keys", "--grace", "-5"]).exit_code == 0  # grace floored at 0
+    second = next(k for k in published_kids(client) if k != first)
+    for _ in range(2):
+        assert jwt.get_unverified_header(sign_now())["kid"] == first
+    assert db.session.execute(select(func.count()).select_from(ToolKey)).scalar_one() == 2
+    old = db.session.execute(select(ToolKey).where(ToolKey.kid == first)).scalar_one()
+    new = db.session.execute(select(ToolKey).where(ToolKey.kid == second)).scalar_one()
+    assert old.retire_at >= new.signs_from  # published at least until the new one signs
+    db.session.execute(ToolKey.__table__.update().where(ToolKey.kid == second)
+                       .values(signs_from=utcnow()))
+    db.session.commit()
+    assert jwt.get_unverified_header(sign_now())["kid"] == second
 
 
 def test_launch_started_before_a_rotation_completes_after_it(app, client, platform):
@@ -122,6 +143,25 @@ def test_a_key_the_platform_withdraws_is_refused_once_its_jwks_cache_expires(app
     refused = launch_signed_with_the_withdrawn_key()
     assert refused.status_code == 401 and "unknown_key" in refused.get_data(as_text=True)
     assert platform.launch(client).status_code == 200  # the new key works
+
+
+def test_a_worker_that_parses_a_key_late_trusts_it_no_longer_than_the_cached_jwks(app, client, platform):
+    """The trust in a parsed key runs from when the JWKS was fetched (by any worker), not from
+    when this worker parsed it."""
+    app.config["PLATFORM_JWKS_TTL"] = 2
+    assert platform.launch(client).status_code == 200  # the JWKS is fetched and cached now
+    time.sleep(1.2)
+    app.extensions["lti_tool_platform_keys"].clear()  # another worker, which has parsed nothing yet
+    platform.kid, platform.key_name = "platform-key-2", "platform-a-next"  # the platform withdraws key 1
+
+    def with_the_withdrawn_key():
+        auth = platform.login(client)
+        id_token = platform.sign(platform.claims(auth["nonce"]), key=rsa_key("platform-a"), kid="platform-key-1")
+        return client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]}).status_code
+
+    assert with_the_withdrawn_key() == 200  # the cached JWKS still lists it
+    time.sleep(0.9)  # the cached JWKS has expired; this worker parsed the key only 0.9 s ago
+    assert with_the_withdrawn_key() == 401
 
 
 def test_platform_jwks_is_cached_between_launches(app, client, platform, http_mock):

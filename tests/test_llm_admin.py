@@ -130,6 +130,8 @@ def test_an_endpoint_inside_a_private_network_is_refused_unless_the_operator_all
             response = client.post(admin + target, data=values)
             assert response.status_code == 422, (url, target)
             assert 'data-error-for="base_url"' in text(response) and "réseau privé" in text(response)
+    unknown = client.post(admin + "admin/llm", data=form(base_url="https://llm.nowhere.invalid/v1", confirm_eu="on"))
+    assert unknown.status_code == 422 and "introuvable" in text(unknown)  # could resolve inside later
     assert row() is None and calls() == []
     assert len(server.requests) == before  # nothing reached the fake provider
     app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"] = True  # the operator hosts the model on its network

@@ -33,7 +33,7 @@ from .hosting import (
     OPENAI_DEFAULT_URL,
     EndpointRefused,
     classify_host,
-    internal_address,
+    address_kind,
     mistral_endpoint,
     openai_compatible_endpoint,
 )
@@ -246,8 +246,10 @@ def candidate_settings(platform_id: int, change: ConfigChange, *,
     if provider == "fake":
         base_url = server = None
     host = urlsplit(base_url).hostname if base_url else None
-    if host and not allow_internal and internal_address(host):
-        raise ConfigRefused("internal_address", "base_url")
+    if host and not allow_internal:
+        kind = address_kind(host)
+        if kind != "public":  # a name that does not resolve now could resolve inside later
+            raise ConfigRefused("internal_address" if kind == "internal" else "unresolvable_address", "base_url")
     if provider != "fake" and not change.model.strip():
         raise ConfigRefused("model_required", "model")
     if provider == "mistral" and base_url and server:

@@ -164,16 +164,15 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def internal_address(host: str) -> str | None:
-    """An address of `host` (an IP literal, or a name resolved now) inside a private network:
-    loopback, private, link-local (cloud metadata), shared or reserved ranges; None if all of its
-    addresses are public or it does not resolve (its connection would fail as well)."""
+def address_kind(host: str) -> Literal["public", "internal", "unresolvable"]:
+    """Where `host` (an IP literal, or a name resolved now) points: "internal" if any of its
+    addresses is in a private network (loopback, private, link-local such as cloud metadata,
+    shared or reserved ranges), "unresolvable" if it has none, else "public"."""
     try:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (OSError, UnicodeError):
-        return None
+        return "unresolvable"
     for info in infos:
-        address = ipaddress.ip_address(str(info[4][0]).split("%", 1)[0])
-        if not address.is_global:
-            return str(address)
-    return None
+        if not ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]).is_global:
+            return "internal"
+    return "public" if infos else "unresolvable"

@@ -31,6 +31,7 @@ REFUSALS = {
     "internal_address": _l("This address is inside a private network (private, loopback or link-local): it is "
                            "refused. For a model hosted on the tool's own network, its operator can allow it in "
                            "the tool's configuration."),
+    "unresolvable_address": _l("This address cannot be found (no DNS answer): check it, then try again."),
     "model_required": _l("Enter the name of the model to use."),
     "server_or_url": _l("Choose a Mistral server or a self-hosted address, not both."),
     "bad_config": _l("These settings cannot work with this provider."),

@@ -12,7 +12,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import current_app
 from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import or_, select
+from sqlalchemy import func, or_, select
 
 from ..common.security import decrypt_secret, encrypt_secret
 from ..extensions import db
@@ -53,13 +53,15 @@ def create_key(signs_from: datetime | None = None) -> ToolKey:
 
 
 def current_signing_key() -> ToolKey:
-    """The newest published key whose signing time has come; created on first use."""
+    """The published key that started signing last (a rotated-in key once its `signs_from` has
+    come); if none has started yet, the newest published one; created on first use only."""
     now = utcnow()
+    starts = func.coalesce(ToolKey.signs_from, ToolKey.created_at)
+    published = select(ToolKey).where(or_(ToolKey.retire_at.is_(None), ToolKey.retire_at > now))
     key = db.session.execute(
-        select(ToolKey)
-        .where(or_(ToolKey.retire_at.is_(None), ToolKey.retire_at > now),
-               or_(ToolKey.signs_from.is_(None), ToolKey.signs_from <= now))
-        .order_by(ToolKey.created_at.desc(), ToolKey.id.desc())
+        published.where(starts <= now).order_by(starts.desc(), ToolKey.id.desc())
+    ).scalars().first() or db.session.execute(
+        published.order_by(starts.asc(), ToolKey.id.asc())
     ).scalars().first()
     return key or create_key()
 
@@ -106,9 +108,11 @@ def rotate_keys(grace_seconds: int, publish_ahead_seconds: int = JWKS_MAX_AGE) -
     seen; the grace means signatures made with an old key (a deep-linking response in flight, an
     AGS token request) still verify.
     """
-    signs_from = utcnow() + timedelta(seconds=max(0, publish_ahead_seconds))
-    retire_at = signs_from + timedelta(seconds=grace_seconds)
+    now = utcnow()
     previous = list(db.session.execute(select(ToolKey).where(ToolKey.retire_at.is_(None))).scalars())
+    # With no key in use yet there is nothing to phase out: the first key signs at once.
+    signs_from = now + timedelta(seconds=max(0, publish_ahead_seconds)) if previous else None
+    retire_at = (signs_from or now) + timedelta(seconds=max(0, grace_seconds))
     for key in previous:
         key.retire_at = retire_at
     new_key = create_key(signs_from)

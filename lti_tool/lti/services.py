@@ -89,13 +89,21 @@ def _add_deployments(platform: Platform, deployment_ids) -> list[str]:
     return added
 
 
-def adopt_first_deployment(platform_id: int, deployment_id: str) -> None:
+def adopt_first_deployment(platform_id: int, deployment_id: str) -> bool:
     """Record the deployment of the first signed launch of a platform registered without one
-    (the caller has checked the signature and that the platform has no deployment). Flushes."""
+    (the caller has checked the signature). True if `deployment_id` is now the platform's
+    deployment; False if another one got there first (another worker's cache may be behind:
+    the platform row is locked and its deployments counted again). Flushes."""
+    db.session.execute(select(Platform.id).where(Platform.id == platform_id).with_for_update())
+    known = set(db.session.execute(
+        select(Deployment.deployment_id).where(Deployment.platform_id == platform_id)).scalars())
+    if known:
+        return deployment_id in known
     insert_ignoring_conflict(Deployment, platform_id=platform_id, deployment_id=deployment_id)
     db.session.flush()
     forget_platforms()
     log.info("first deployment recorded", extra={"platform_id": platform_id})
+    return True
 
 
 def add_deployments(issuer: str, client_id: str, deployment_ids) -> tuple[Platform, list[str]]:

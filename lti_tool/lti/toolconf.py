@@ -246,9 +246,9 @@ def _unverified_parts(id_token: str) -> tuple[Any, Any]:
 
 
 def _parsed_keys() -> dict[tuple[str, str], tuple[jwt.PyJWK, float]]:
-    """Platform keys parsed from their JWKS, per (key set, kid), each with the monotonic time it
-    is trusted until: as long as the JWKS itself is cached (PLATFORM_JWKS_TTL), so a key the
-    platform withdraws is refused once that time has passed."""
+    """Platform keys parsed from their JWKS, per (key set, kid), each with the time it is trusted
+    until: PLATFORM_JWKS_TTL after that JWKS was fetched (by any worker), so a key the platform
+    withdraws is refused once the cached JWKS has expired."""
     return current_app.extensions.setdefault("lti_tool_platform_keys", {})
 
 
@@ -356,23 +356,22 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             cached = store.get(cache_key)
             if cached:
                 return cached
-        elif store.get(cache_key + ":refreshed"):
+        else:
             # One refetch per URL per short window: an attacker sending random kids cannot make
-            # us hammer the platform. The window starts once a refetch has finished, so launches
-            # signed with a new key while it runs (other workers) fetch too, rather than fail.
-            return store.get(cache_key) or {"keys": []}
+            # us hammer the platform.
+            if store.get(cache_key + ":refreshed"):
+                return store.get(cache_key) or {"keys": []}
+            store.set(cache_key + ":refreshed", True, 10)
         try:
             response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"])
             response.raise_for_status()
             key_set = response.json()
         except (requests.RequestException, ValueError) as exc:
-            if refresh:
-                store.set(cache_key + ":refreshed", True, 10)
             raise LtiRefusal("platform_unreachable", detail=f"{url}: {exc}") from exc
-        if refresh:
-            store.set(cache_key + ":refreshed", True, 10)
         if not isinstance(key_set, dict) or not isinstance(key_set.get("keys"), list):
             raise LtiRefusal("platform_unreachable", detail=f"{url}: not a JWKS")
+        # When it was fetched, shared with every worker: a key parsed from it is trusted until then + TTL.
+        key_set = {"keys": key_set["keys"], "fetched_at": time.time()}
         store.set(cache_key, key_set, current_app.config["PLATFORM_JWKS_TTL"])
         return key_set
 
@@ -380,16 +379,20 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         source = self.platform.key_set_url or f"platform:{self.platform.id}"
         parsed = _parsed_keys()
         known = parsed.get((source, kid))
-        if not refresh and known is not None and known[1] > time.monotonic():
+        if not refresh and known is not None and known[1] > time.time():
             return known[0]
-        for jwk in self._key_set(refresh).get("keys", []):
+        key_set = self._key_set(refresh)
+        fetched_at = key_set.get("fetched_at")
+        trusted_until = (fetched_at if isinstance(fetched_at, (int, float)) else time.time()) + \
+            current_app.config["PLATFORM_JWKS_TTL"]
+        for jwk in key_set.get("keys", []):
             if isinstance(jwk, dict) and jwk.get("kid") == kid:
                 try:
                     key = jwt.PyJWK(jwk, algorithm="RS256")
                 except (jwt.PyJWTError, ValueError, TypeError) as exc:
                     raise LtiRefusal("unknown_key", detail=f"unusable JWK {kid}: {exc}") from exc
                 with _parsed_keys_lock:
-                    parsed[(source, kid)] = (key, time.monotonic() + current_app.config["PLATFORM_JWKS_TTL"])
+                    parsed[(source, kid)] = (key, trusted_until)
                 return key
         with _parsed_keys_lock:
             parsed.pop((source, kid), None)  # withdrawn from the platform's JWKS
@@ -449,8 +452,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             # transaction, so a refusal further on stores nothing.
             from .services import adopt_first_deployment
 
-            adopt_first_deployment(self.platform.id, deployment_id)
-            return self
+            if adopt_first_deployment(self.platform.id, deployment_id):
+                return self
         raise LtiRefusal("unknown_deployment", detail=deployment_id)
 
     def validate_message(self):
