@@ -11,7 +11,7 @@ from .extensions import db
 from .grading.worker import worker_command
 from .lti import keys as lti_keys
 from .lti import services as lti_services
-from .lti.schemas import ManualPlatformSchema
+from .lti.schemas import DeploymentsSchema, ManualPlatformSchema
 from .llm.cli import llm_config, llm_test
 
 cli = AppGroup("lti-tool", help="Mentorat IA administration.")
@@ -52,6 +52,16 @@ def registration_url(ttl: int | None) -> None:
     click.echo(f"{current_app.config['TOOL_BASE_URL']}/lti/register?invite={token}")
 
 
+def _load_or_exit(schema, values: dict):
+    """`values` loaded by `schema`, or each problem printed and exit status 2."""
+    try:
+        return schema.load(values)
+    except ValidationError as exc:
+        for field, problems in exc.normalized_messages().items():
+            click.echo(f"Error: {field}: {'; '.join(map(str, problems))}", err=True)
+        raise SystemExit(2) from exc
+
+
 @cli.command("add-platform")
 @click.option("--issuer", required=True, help="Platform ID (issuer), e.g. https://moodle.example.org")
 @click.option("--client-id", required=True, help="Client ID given by the platform.")
@@ -63,16 +73,11 @@ def registration_url(ttl: int | None) -> None:
 @click.option("--name", default="", help="A name for this platform, e.g. the centre's name.")
 def add_platform(issuer, client_id, deployment_ids, auth_url, token_url, jwks_url, audience, name) -> None:
     """Register a platform by hand (platforms without dynamic registration)."""
-    try:
-        data = ManualPlatformSchema().load({
-            "issuer": issuer, "client_id": client_id, "deployment_ids": list(deployment_ids),
-            "auth_login_url": auth_url, "auth_token_url": token_url, "key_set_url": jwks_url,
-            "auth_audience": audience, "name": name,
-        })
-    except ValidationError as exc:
-        for field, problems in exc.normalized_messages().items():
-            click.echo(f"Error: {field}: {'; '.join(map(str, problems))}", err=True)
-        raise SystemExit(2) from exc
+    data = _load_or_exit(ManualPlatformSchema(), {
+        "issuer": issuer, "client_id": client_id, "deployment_ids": list(deployment_ids),
+        "auth_login_url": auth_url, "auth_token_url": token_url, "key_set_url": jwks_url,
+        "auth_audience": audience, "name": name,
+    })
     platform = lti_services.save_platform(lti_services.PlatformSpec(
         issuer=data["issuer"], client_id=data["client_id"], deployment_ids=tuple(data["deployment_ids"]),
         auth_login_url=data["auth_login_url"], auth_token_url=data["auth_token_url"],
@@ -89,12 +94,10 @@ def add_platform(issuer, client_id, deployment_ids, auth_url, token_url, jwks_ur
 @click.option("--deployment-id", "deployment_ids", multiple=True, required=True, help="Deployment ID (repeatable).")
 def add_deployment(issuer, client_id, deployment_ids) -> None:
     """Add deployment ids to a registered platform (e.g. one whose registration named none)."""
-    problems = [d for d in deployment_ids if not d.strip() or len(d) > 255]
-    if problems:
-        click.echo("Error: a deployment id is 1 to 255 characters.", err=True)
-        raise SystemExit(2)
+    data = _load_or_exit(DeploymentsSchema(), {"issuer": issuer, "client_id": client_id,
+                                               "deployment_ids": list(deployment_ids)})
     try:
-        platform, added = lti_services.add_deployments(issuer, client_id, deployment_ids)
+        platform, added = lti_services.add_deployments(data["issuer"], data["client_id"], data["deployment_ids"])
     except LookupError:
         click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
         raise SystemExit(1) from None

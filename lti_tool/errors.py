@@ -81,5 +81,5 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):
         db.session.rollback()
-        log.exception("unhandled error on %s", redact(request.path))
+        log.exception("unhandled error on %s", request.path)  # the tool's loggers redact tokens (common.logging)
         return error_response(500, "internal_error", HTTP_MESSAGES[500])

@@ -34,6 +34,13 @@ def verify_with_jwks(client, token: str) -> dict:
     return jwt.decode(token, jwt.PyJWK(keys[kid]).key, algorithms=["RS256"], audience="platform")
 
 
+def launch_signed_with(platform, client, key_name: str, kid: str):
+    """A launch whose id_token is signed with the platform key `key_name`, announced as `kid`."""
+    auth = platform.login(client)
+    id_token = platform.sign(platform.claims(auth["nonce"]), key=rsa_key(key_name), kid=kid)
+    return client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
+
+
 def sign_now() -> str:
     kid, key = signing_material()
     return jwt.encode({"aud": "platform", "iss": "tool"}, key, algorithm="RS256", headers={"kid": kid})
@@ -118,10 +125,7 @@ def test_launch_started_before_a_rotation_completes_after_it(app, client, platfo
 def test_platform_key_rotation_is_picked_up_on_unknown_kid(app, client, platform, http_mock):
     assert platform.launch(client).status_code == 200  # the tool now caches the platform's JWKS
     platform.extra_keys.append(("platform-key-2", "platform-a-next"))
-    auth = platform.login(client)
-    id_token = platform.sign(platform.claims(auth["nonce"]), key=rsa_key("platform-a-next"), kid="platform-key-2")
-    response = client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
-    assert response.status_code == 200
+    assert launch_signed_with(platform, client, "platform-a-next", "platform-key-2").status_code == 200
     fetches = [c for c in http_mock.calls if c.request.url == platform.jwks_url]
     assert len(fetches) == 2  # first launch, then one refresh for the new kid
 
@@ -131,16 +135,11 @@ def test_a_key_the_platform_withdraws_is_refused_once_its_jwks_cache_expires(app
     assert platform.launch(client).status_code == 200  # platform-key-1 parsed and trusted
     # The platform rotates: its JWKS now lists only the new key.
     platform.kid, platform.key_name = "platform-key-2", "platform-a-next"
-    old_key = rsa_key("platform-a")
+    withdrawn = ("platform-a", "platform-key-1")
 
-    def launch_signed_with_the_withdrawn_key():
-        auth = platform.login(client)
-        id_token = platform.sign(platform.claims(auth["nonce"]), key=old_key, kid="platform-key-1")
-        return client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]})
-
-    assert launch_signed_with_the_withdrawn_key().status_code == 200  # still within the cache's life
+    assert launch_signed_with(platform, client, *withdrawn).status_code == 200  # still within the cache's life
     time.sleep(1.1)
-    refused = launch_signed_with_the_withdrawn_key()
+    refused = launch_signed_with(platform, client, *withdrawn)
     assert refused.status_code == 401 and "unknown_key" in refused.get_data(as_text=True)
     assert platform.launch(client).status_code == 200  # the new key works
 
@@ -153,15 +152,11 @@ def test_a_worker_that_parses_a_key_late_trusts_it_no_longer_than_the_cached_jwk
     time.sleep(1.2)
     app.extensions["lti_tool_platform_keys"].clear()  # another worker, which has parsed nothing yet
     platform.kid, platform.key_name = "platform-key-2", "platform-a-next"  # the platform withdraws key 1
+    withdrawn = ("platform-a", "platform-key-1")
 
-    def with_the_withdrawn_key():
-        auth = platform.login(client)
-        id_token = platform.sign(platform.claims(auth["nonce"]), key=rsa_key("platform-a"), kid="platform-key-1")
-        return client.post("/lti/launch", data={"id_token": id_token, "state": auth["state"]}).status_code
-
-    assert with_the_withdrawn_key() == 200  # the cached JWKS still lists it
+    assert launch_signed_with(platform, client, *withdrawn).status_code == 200  # the cached JWKS still lists it
     time.sleep(0.9)  # the cached JWKS has expired; this worker parsed the key only 0.9 s ago
-    assert with_the_withdrawn_key() == 401
+    assert launch_signed_with(platform, client, *withdrawn).status_code == 401
 
 
 def test_platform_jwks_is_cached_between_launches(app, client, platform, http_mock):

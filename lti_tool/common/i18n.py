@@ -95,7 +95,7 @@ def local_time(value: datetime | str | None, seconds: bool = False) -> str:
     with `seconds`, for receipts, "3 déc. 2026, 18:05:07 (UTC+01:00)"."""
     if not value:
         return ""
-    moment = datetime.fromisoformat(value.replace("Z", "+00:00")) if isinstance(value, str) else value
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
     if not seconds:

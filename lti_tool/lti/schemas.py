@@ -47,13 +47,19 @@ class RegistrationResponseSchema(BaseSchema):
     tool_configuration = fields.Nested(ToolConfigurationEchoSchema, data_key=TOOL_CONFIG, load_default=dict)
 
 
-class ManualPlatformSchema(BaseSchema):
-    """An administrator's manual registration (CLI or form)."""
+class DeploymentsSchema(BaseSchema):
+    """Deployment ids an administrator gives for a platform (issuer, client id)."""
 
     issuer = http_url(validate=validate.Length(max=255))
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    deployment_ids = fields.List(fields.String(validate=validate.Length(min=1, max=255)), required=True,
-                                 validate=validate.Length(min=1))
+    deployment_ids = fields.List(
+        fields.String(validate=[validate.Length(min=1, max=255), validate.Regexp(r"\S", error="Blank.")]),
+        required=True, validate=validate.Length(min=1))
+
+
+class ManualPlatformSchema(DeploymentsSchema):
+    """An administrator's manual registration (CLI or form)."""
+
     auth_login_url = http_url()
     auth_token_url = http_url()
     key_set_url = http_url()

@@ -73,11 +73,13 @@ def save_platform(spec: PlatformSpec) -> Platform:
     return platform
 
 
+def _deployment_ids(platform_id: int) -> set[str]:
+    return set(db.session.execute(select(Deployment.deployment_id).where(Deployment.platform_id == platform_id)).scalars())
+
+
 def _add_deployments(platform: Platform, deployment_ids) -> list[str]:
     """Store the deployment ids `platform` does not have yet; returns those added. Flushes."""
-    known = set(
-        db.session.execute(select(Deployment.deployment_id).where(Deployment.platform_id == platform.id)).scalars()
-    )
+    known = _deployment_ids(platform.id)
     added = []
     for deployment_id in deployment_ids:
         if deployment_id not in known:
@@ -95,8 +97,7 @@ def adopt_first_deployment(platform_id: int, deployment_id: str) -> bool:
     deployment; False if another one got there first (another worker's cache may be behind:
     the platform row is locked and its deployments counted again). Flushes."""
     db.session.execute(select(Platform.id).where(Platform.id == platform_id).with_for_update())
-    known = set(db.session.execute(
-        select(Deployment.deployment_id).where(Deployment.platform_id == platform_id)).scalars())
+    known = _deployment_ids(platform_id)
     if known:
         return deployment_id in known
     insert_ignoring_conflict(Deployment, platform_id=platform_id, deployment_id=deployment_id)

@@ -24,6 +24,7 @@ from ..common.store import KeyValueStore
 from .errors import LtiRefusal
 from .keys import signing_material
 from .registry import PlatformRecord, find_platform, platforms_of
+from .services import adopt_first_deployment
 
 CLAIM = "https://purl.imsglobal.org/spec/lti/claim/"
 DL_CLAIM = "https://purl.imsglobal.org/spec/lti-dl/claim/"
@@ -450,8 +451,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             # Registered without a deployment id (Dynamic Registration's answer may omit it, as
             # Canvas's does): the first launch the platform signs names it. Stored in the launch's
             # transaction, so a refusal further on stores nothing.
-            from .services import adopt_first_deployment
-
             if adopt_first_deployment(self.platform.id, deployment_id):
                 return self
         raise LtiRefusal("unknown_deployment", detail=deployment_id)
