@@ -130,15 +130,20 @@ def test_platform_key_rotation_is_picked_up_on_unknown_kid(app, client, platform
     assert len(fetches) == 2  # first launch, then one refresh for the new kid
 
 
+def sleep_until(moment: float) -> None:
+    time.sleep(max(0.0, moment - time.time()))
+
+
 def test_a_key_the_platform_withdraws_is_refused_once_its_jwks_cache_expires(app, client, platform, http_mock):
-    app.config["PLATFORM_JWKS_TTL"] = 1
+    app.config["PLATFORM_JWKS_TTL"] = 2
     assert platform.launch(client).status_code == 200  # platform-key-1 parsed and trusted
+    fetched_by = time.time()  # the JWKS was fetched before this
     # The platform rotates: its JWKS now lists only the new key.
     platform.kid, platform.key_name = "platform-key-2", "platform-a-next"
     withdrawn = ("platform-a", "platform-key-1")
 
     assert launch_signed_with(platform, client, *withdrawn).status_code == 200  # still within the cache's life
-    time.sleep(1.1)
+    sleep_until(fetched_by + 2.2)
     refused = launch_signed_with(platform, client, *withdrawn)
     assert refused.status_code == 401 and "unknown_key" in refused.get_data(as_text=True)
     assert platform.launch(client).status_code == 200  # the new key works
@@ -147,15 +152,19 @@ def test_a_key_the_platform_withdraws_is_refused_once_its_jwks_cache_expires(app
 def test_a_worker_that_parses_a_key_late_trusts_it_no_longer_than_the_cached_jwks(app, client, platform):
     """The trust in a parsed key runs from when the JWKS was fetched (by any worker), not from
     when this worker parsed it."""
-    app.config["PLATFORM_JWKS_TTL"] = 2
+    app.config["PLATFORM_JWKS_TTL"] = 3
+    started = time.time()
     assert platform.launch(client).status_code == 200  # the JWKS is fetched and cached now
-    time.sleep(1.2)
+    fetched_by = time.time()  # ... between `started` and this
+    sleep_until(fetched_by + 1.0)
     app.extensions["lti_tool_platform_keys"].clear()  # another worker, which has parsed nothing yet
     platform.kid, platform.key_name = "platform-key-2", "platform-a-next"  # the platform withdraws key 1
     withdrawn = ("platform-a", "platform-key-1")
 
+    assert time.time() < started + 3  # (the machine was not too slow for this check to mean anything)
     assert launch_signed_with(platform, client, *withdrawn).status_code == 200  # the cached JWKS still lists it
-    time.sleep(0.9)  # the cached JWKS has expired; this worker parsed the key only 0.9 s ago
+    # The cached JWKS has expired; this worker parsed the key only ~2.3 s ago (trusted 3 s from parsing, it would pass).
+    sleep_until(fetched_by + 3.3)
     assert launch_signed_with(platform, client, *withdrawn).status_code == 401
 
 
