@@ -15,6 +15,7 @@ from . import models  # noqa: F401  every area's models, so that migrations see 
 from .activities.blueprint import bp as activities_bp
 from .policy.blueprint import bp as policy_bp
 from .marking.blueprint import bp as marking_bp
+from .admin.blueprint import bp as admin_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.fragments import shared_fragment
@@ -88,6 +89,7 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(policy_bp)
     app.register_blueprint(llm_bp)
     app.register_blueprint(marking_bp)
+    app.register_blueprint(admin_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)
 

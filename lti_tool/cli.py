@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
+from .admin import privacy
 from .extensions import db
 from .grading.worker import worker_command
 from .lti import keys as lti_keys
@@ -120,3 +123,49 @@ def purge() -> None:
     keys = lti_keys.purge_expired_keys()
     db.session.commit()
     click.echo(f"Deleted {sessions} expired launch session(s) and {keys} retired key(s).")
+
+
+def _person_or_exit(issuer: str, client_id: str, sub: str):
+    person = privacy.find_person_by_sub(issuer, client_id, sub)
+    if person is None:
+        click.echo(f"Error: platform {issuer} (client {client_id}) knows no user {sub!r} here.", err=True)
+        raise SystemExit(1)
+    return person
+
+
+_PERSON_OPTIONS = [
+    click.option("--issuer", required=True, help="Platform ID (issuer), as list-platforms shows it."),
+    click.option("--client-id", required=True, help="Its client ID."),
+    click.option("--sub", required=True, help="The person's user id on the platform (Moodle: the user id in their profile URL)."),
+]
+
+
+def _person_options(command):
+    for option in reversed(_PERSON_OPTIONS):
+        command = option(command)
+    return command
+
+
+@cli.command("export-person")
+@_person_options
+@click.option("--output", "-o", type=click.File("w", encoding="utf-8"), default="-",
+              help="File to write (default: standard output).")
+def export_person(issuer, client_id, sub, output) -> None:
+    """Everything stored about one person on a platform, as JSON (GDPR right of access)."""
+    person = _person_or_exit(issuer, client_id, sub)
+    json.dump(privacy.export_person(person), output, ensure_ascii=False, indent=2)
+    output.write("\n")
+
+
+@cli.command("erase-person")
+@_person_options
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def erase_person(issuer, client_id, sub, yes) -> None:
+    """Erase one person's data on a platform (GDPR right of erasure). Cannot be undone."""
+    person = _person_or_exit(issuer, client_id, sub)
+    if not yes:
+        click.confirm(f"Erase every record of {person.name or sub!r} on {issuer}? This cannot be undone", abort=True)
+    erased = privacy.erase_person(person)
+    db.session.commit()
+    deleted = ", ".join(f"{table} {count}" for table, count in sorted(erased.rows_deleted.items())) or "none"
+    click.echo(f"Erased user {sub}: rows deleted: {deleted}; AI calls kept without their texts: {erased.ai_calls_blanked}.")

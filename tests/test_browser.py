@@ -333,7 +333,16 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         overview.wait_for(state="visible")
         text = overview.inner_text()
         assert "Rendu" in text and "Niveau au-dessus de la politique" in text
-        page.screenshot(path=output_dir / "trainer-overview.png", full_page=True)
+        # Not full_page: Chromium's full-page capture resizes the view, and a click right after it
+        # may start a navigation that never commits.
+        page.screenshot(path=output_dir / "trainer-overview.png")
+        # The learner's name opens their individual follow-up record, printable.
+        overview.locator('a[href*="/follow-up/"]').first.click()
+        record = frame.locator('[data-testid="follow-up-record"]')
+        record.wait_for(state="visible")
+        assert "Rendu" in record.inner_text() and "Niveau au-dessus de la politique" in record.inner_text()
+        axe_scan(page, "follow-up-record", output_dir)
+        page.screenshot(path=output_dir / "follow-up-record.png", full_page=True)
     finally:
         context.close()
 

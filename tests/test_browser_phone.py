@@ -116,8 +116,8 @@ def check(page, label: str, output_dir: Path, *parts: str) -> None:
 def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_dir, tmp_path):
     """Placed activities with every kind of block a learner meets (texts, exercises with the AI
     assistant, the rewrite's side-by-side, the wheel, the quiz, the policy, the checklist and the
-    declaration form), the trainer's view with its settings, the roster, the grading page and the
-    administrator's centre and AI settings pages."""
+    declaration form), the trainer's view with its settings, the roster, the grading page, the
+    administrator's centre and AI settings pages and the follow-up records."""
     context = open_phone(playwright_api, tmp_path / "profile")
     try:
         page = context.pages[0] if context.pages else context.new_page()
@@ -162,8 +162,10 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         frame.locator('[data-testid="grading-page"]').wait_for(state="visible")
         check(page, "grading page", output_dir)
 
-        # The centre's administrator (as Moodle launches a site admin): its two settings pages.
-        for link, label in (("centre-link", "centre settings"), ("llm-settings-link", "ai settings")):
+        # The centre's administrator (as Moodle launches a site admin): its two settings pages and
+        # the course's individual follow-up, then a record with the GDPR actions.
+        for link, label in (("centre-link", "centre settings"), ("llm-settings-link", "ai settings"),
+                            ("follow-up-link", "follow-up")):
             page.goto(f"{server.platform_url}/demo")
             page.locator('[data-testid^="course-activity-"]').filter(has_text="m2.t1").locator(
                 '[data-testid="launch-placed-admin"]').click()
@@ -171,5 +173,8 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
             frame.locator(f'[data-testid="{link}"]').click()
             frame.locator("main h1").wait_for(state="visible")
             check(page, label, output_dir)
+        frame.locator('[data-testid="follow-up"] tbody a').first.click()
+        frame.locator('[data-testid="personal-data"]').wait_for(state="visible")
+        check(page, "follow-up record", output_dir)
     finally:
         context.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import Catalogue
@@ -238,3 +238,39 @@ def parts_shown(themes: list[dict[str, Any]], exercise: dict[str, Any] | None = 
     if any(e["type"] == "mentoring_wheel" for e in exercises):
         parts.add("wheels")
     return frozenset(parts)
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far one learner got on an activity: exercises done, parts read, best quiz scores."""
+
+    done: int = 0
+    read: int = 0
+    quiz: tuple[int, int] | None = None  # the best attempt of each theme's quiz, summed: (score, total)
+
+    @property
+    def started(self) -> bool:
+        return bool(self.done or self.read or self.quiz)
+
+
+def progress_by_learner(activity: Activity, exercise_ids: list[str], theme_ids: list[str]) -> dict[int, Progress]:
+    """Each learner's Progress on `activity` (as LearnerState.counts and keep_if_best count it),
+    over the given exercises and themes: three queries for the whole class."""
+    done = dict(db.session.execute(
+        select(Draft.user_pk, func.count()).where(Draft.activity_id == activity.id, Draft.done.is_(True),
+                                                  Draft.exercise_id.in_(exercise_ids)).group_by(Draft.user_pk)).all())
+    read = dict(db.session.execute(
+        select(SectionRead.user_pk, func.count()).where(SectionRead.activity_id == activity.id,
+                                                        SectionRead.theme_id.in_(theme_ids)).group_by(SectionRead.user_pk)).all())
+    best: dict[tuple[int, str], QuizAttempt] = {}
+    for attempt in db.session.execute(select(QuizAttempt).where(
+            QuizAttempt.activity_id == activity.id, QuizAttempt.theme_id.in_(theme_ids)).order_by(QuizAttempt.id)).scalars():
+        key = (attempt.user_pk, attempt.theme_id)
+        if key not in best or attempt.score >= best[key].score:
+            best[key] = attempt
+    quiz: dict[int, tuple[int, int]] = {}
+    for (user_pk, _theme), attempt in best.items():
+        score, total = quiz.get(user_pk, (0, 0))
+        quiz[user_pk] = (score + attempt.score, total + attempt.total)
+    return {user_pk: Progress(done=done.get(user_pk, 0), read=read.get(user_pk, 0), quiz=quiz.get(user_pk))
+            for user_pk in set(done) | set(read) | set(quiz)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from ..extensions import db
 from .models import AiCall
@@ -27,3 +27,11 @@ def call_counts(link_pk: int, user_pks: list[int]) -> dict[int, int]:
     rows = db.session.execute(select(AiCall.user_pk, func.count()).where(
         AiCall.resource_link_pk == link_pk, AiCall.user_pk.in_(user_pks)).group_by(AiCall.user_pk)).all()
     return {user_pk: count for user_pk, count in rows}
+
+
+def forget_texts_of(user_pk: int) -> int:
+    """Blank what a person wrote to the assistant and what it answered, keeping each call's
+    counts (the centre's usage and costs) with no link to them. Returns the calls changed."""
+    result = db.session.execute(update(AiCall).where(AiCall.user_pk == user_pk)
+                                .values(user_pk=None, prompt=[], answer=""))
+    return result.rowcount

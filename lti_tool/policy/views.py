@@ -6,18 +6,16 @@ only reaches their own ticks and submissions, a trainer only the learners of the
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
-from flask import Response, g, render_template, request, url_for
-from flask_babel import get_locale
+from flask import g, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.api import launch_activity
 from ..common.http import json_body
 from ..common.launch import current_launch, launch_required
+from ..common.spreadsheet import csv_download
 from ..errors import ToolError
 from ..extensions import db
 from . import checklist as checklist_mod
@@ -248,24 +246,14 @@ CSV_COLUMNS = {
 @launch_required(*STAFF)
 def overview_csv():
     _session, _activity, _all, rows, _status, _flag = _overview_rows()
-    out = io.StringIO()
-    # A French spreadsheet splits columns on ";" (the comma is its decimal mark).
-    writer = csv.writer(out, delimiter=";" if str(get_locale()).startswith("fr") else ",")
-    writer.writerow([str(label) for label in CSV_COLUMNS.values()])
-    for row in rows:
-        data = row.as_dict()
-        data["status"] = str(STATUS_LABELS.get(data["status"], data["status"]))
-        data["flags"] = ", ".join(str(FLAG_LABELS.get(flag, flag)) for flag in data["flags"])
-        writer.writerow([_csv_safe(data[column]) for column in CSV_COLUMNS])
-    return Response("\ufeff" + out.getvalue(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=overview.csv"})
+    return csv_download("overview.csv", CSV_COLUMNS, (with_labels(row.as_dict()) for row in rows))
 
 
-def _csv_safe(value: Any) -> Any:
-    """Spreadsheets run cells starting with = + - @ as formulas: neutralise them."""
-    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
-        return "'" + value
-    return "" if value is None else value
+def with_labels(data: dict[str, Any]) -> dict[str, Any]:
+    """An export row with its status and flags as the pages name them (JSON keeps the codes)."""
+    data["status"] = str(STATUS_LABELS.get(data["status"], data["status"]))
+    data["flags"] = ", ".join(str(FLAG_LABELS.get(flag, flag)) for flag in data["flags"])
+    return data
 
 
 # --- the centre's settings (administrators) --------------------------------------------------------

@@ -1,0 +1,2 @@
+"""Centre administration across areas: follow-up records and their exports, a learner's data
+export and erasure (GDPR)."""

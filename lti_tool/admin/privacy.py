@@ -1,0 +1,113 @@
+"""A person's data on one platform: everything stored about them, exported or erased on request
+(GDPR rights of access and erasure).
+
+"Everything" is found from the schema itself: every table with a foreign key to `lti_user` holds
+either the person's own data (ON DELETE CASCADE: drafts, submissions, grades, …) or a trace of
+what they did as staff (ON DELETE SET NULL: who changed a setting). A table added later is
+covered without changing this module. SQLite does not enforce foreign keys here, so the erasure
+applies each key's ON DELETE rule itself, dependents first, in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Table, delete, select, update
+
+from ..common.i18n import lazy_gettext as _l
+from ..errors import ToolError
+from ..extensions import db
+from ..llm.log import forget_texts_of
+from ..lti.models import LtiUser, Platform, utcnow
+
+log = logging.getLogger(__name__)
+
+# Technical rows that say nothing about the person beyond what the others say: launch sessions
+# (a token digest, expiring within hours) and the grade outbox (copies of grades, for delivery).
+NOT_EXPORTED = {"launch_session", "score_outbox"}
+
+
+def find_person(platform_id: int, user_pk: int) -> LtiUser:
+    user = db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)
+                              ).scalar_one_or_none()
+    if user is None:
+        raise ToolError(_l("No such person on this platform."), status=404, code="unknown_person")
+    return user
+
+
+def find_person_by_sub(issuer: str, client_id: str, sub: str) -> LtiUser | None:
+    return db.session.execute(select(LtiUser).join(Platform, Platform.id == LtiUser.platform_id).where(
+        Platform.issuer == issuer, Platform.client_id == client_id, LtiUser.sub == sub)).scalar_one_or_none()
+
+
+def _references() -> list[tuple[Table, Any, str]]:
+    """(table, column, ON DELETE rule) for each foreign key to lti_user.id, dependents first."""
+    found = []
+    for table in reversed(db.metadata.sorted_tables):
+        for key in table.foreign_keys:
+            if key.column.table.name == "lti_user":
+                found.append((table, key.parent, (key.ondelete or "NO ACTION").upper()))
+    return found
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat(timespec="seconds") + "Z"
+    return value
+
+
+def export_person(user: LtiUser) -> dict[str, Any]:
+    """Every row about `user`, table by table, as JSON-ready dicts (their own data, and the AI
+    calls with what they wrote and were answered)."""
+    platform = db.session.get(Platform, user.platform_id)
+    data: dict[str, Any] = {
+        "person": {"platform_user_id": user.sub, "name": user.name, "first_seen_at": _plain(user.created_at),
+                   "last_launch_at": _plain(user.last_launch_at)},
+        "platform": {"issuer": platform.issuer, "name": platform.name},
+        "exported_at": _plain(utcnow().replace(microsecond=0)),
+        "tables": {},
+    }
+    for table, column, rule in _references():
+        if rule != "CASCADE" and table.name != "ai_call":
+            continue  # SET NULL: staff traces (who changed a setting), not the person's data
+        if table.name in NOT_EXPORTED:
+            continue
+        rows = db.session.execute(select(table).where(column == user.id).order_by(*table.primary_key.columns)).mappings()
+        found = [{name: _plain(value) for name, value in row.items() if name not in ("user_pk", "platform_id")}
+                 for row in rows]
+        if found:
+            data["tables"].setdefault(table.name, []).extend(found)
+    return data
+
+
+@dataclass(frozen=True)
+class Erased:
+    rows_deleted: dict[str, int]
+    rows_unlinked: dict[str, int]
+    ai_calls_blanked: int
+
+
+def erase_person(user: LtiUser) -> Erased:
+    """Delete `user` and their data; unlink their traces as staff; blank their AI calls' texts
+    (their counts stay for the centre's usage figures). The caller commits."""
+    user_pk, platform_id = user.id, user.platform_id
+    blanked = forget_texts_of(user_pk)
+    deleted: dict[str, int] = {}
+    unlinked: dict[str, int] = {}
+    for table, column, rule in _references():
+        if rule == "CASCADE":
+            count = db.session.execute(delete(table).where(column == user_pk)).rowcount
+            if count:
+                deleted[table.name] = deleted.get(table.name, 0) + count
+        else:
+            count = db.session.execute(update(table).where(column == user_pk).values({column.name: None})).rowcount
+            if count:
+                unlinked[table.name] = unlinked.get(table.name, 0) + count
+    db.session.execute(delete(LtiUser).where(LtiUser.id == user_pk))
+    db.session.expunge(user)
+    log.info("person erased", extra={"platform_id": platform_id, "deleted": deleted, "unlinked": unlinked,
+                                     "ai_calls_blanked": blanked})
+    return Erased(rows_deleted=deleted, rows_unlinked=unlinked, ai_calls_blanked=blanked)

@@ -1,0 +1,236 @@
+"""Individual follow-up records and their exports; a person's data export and erasure (GDPR)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+
+from sqlalchemy import func, select
+
+from lti_tool.admin.privacy import _references
+from lti_tool.extensions import db
+from lti_tool.llm.models import AiCall
+from lti_tool.lti.models import LtiUser
+from lti_tool.marking.models import Grade
+from lti_tool.policy.models import Submission
+
+from .lti_platform import CLAIM, TestPlatform, landing_url
+from .test_submissions import REQUIRED, open_item, page, submit, tick, work
+
+SECOND = "m2.t1"  # a theme with a four-question quiz, placed second in the course
+
+
+def course(client, platform):
+    """Camille submits the first activity, is graded, and scores 3/4 on the second's quiz; Noah
+    only reads a part of the second. Returns the launch URLs and the learners' ids."""
+    camille = open_item(platform, client, sub="learner-a", name="Camille Martin")
+    work(client, camille)
+    assert tick(client, camille, *REQUIRED).status_code == 200
+    assert submit(client, camille).status_code == 201
+    camille_2 = open_item(platform, client, SECOND, sub="learner-a", link_id="link-2", name="Camille Martin")
+    assert client.post(camille_2 + "themes/m2.t1/quiz", json={"answers": [1, 2, 1, 0]}).status_code == 200
+    noah_2 = open_item(platform, client, SECOND, sub="learner-b", link_id="link-2", name="Noah Petit")
+    assert client.post(noah_2 + "themes/m2.t1/read").status_code == 200
+    pks = dict(db.session.execute(select(LtiUser.sub, LtiUser.id)).all())
+    trainer = open_item(platform, client, sub="trainer-1", role="trainer")
+    graded = client.post(trainer + f"grading/{pks['learner-a']}/grade",
+                         json={"score": 12.5, "comment": "Objectifs clairs. <script>alert(1)</script>"})
+    assert graded.status_code == 201, graded.get_data(as_text=True)
+    return {"camille": camille, "noah": noah_2, "trainer": trainer, "a": pks["learner-a"], "b": pks["learner-b"]}
+
+
+def test_the_record_shows_every_activity_of_the_course_with_progress_declaration_and_grade(client, platform):
+    c = course(client, platform)
+    found = client.get(c["trainer"] + "follow-up.json").get_json()
+    assert found["course"] == "Cours course-101"
+    by_name = {r["learner"]: r for r in found["learners"]}
+    assert list(by_name) == ["Camille Martin", "Noah Petit"]
+    first, second = by_name["Camille Martin"]["activities"]
+    assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("submitted", 1, 0, 2)
+    assert first["declared_level"] == "2 – L'IA pour préparer" and first["allowed_level"] == "2 – L'IA pour préparer"
+    assert (first["checklist_ticked"], first["checklist_total"]) == (3, 10)
+    assert (first["score"], first["score_maximum"]) == (12.5, 100)
+    assert first["feedback"].startswith("Objectifs clairs.") and first["graded_at"].endswith("Z")
+    assert (second["status"], second["quiz_score"], second["quiz_total"], second["score"]) == ("in_progress", 3, 4, None)
+    # Noah did nothing on the first activity: it is still on his record, not started.
+    noah_first, noah_second = by_name["Noah Petit"]["activities"]
+    assert (noah_first["status"], noah_first["versions"], noah_first["score"]) == ("not_started", 0, None)
+    assert (noah_second["status"], noah_second["parts_read"], noah_second["parts_total"]) == ("in_progress", 1, 1)
+
+    one = client.get(c["trainer"] + f"follow-up/{c['a']}.json").get_json()
+    assert one == by_name["Camille Martin"]
+
+
+def test_the_record_page_is_printable_and_escapes_what_people_wrote(client, platform):
+    c = course(client, platform)
+    text = client.get(c["trainer"] + f"follow-up/{c['a']}").get_data(as_text=True)
+    assert "Fiche de suivi individuel" in text and "Camille Martin" in text
+    assert "window.print()" in text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
+    assert "12.5 / 100" in text and "3 / 4" in text
+    assert "Déclaré : 2 – L'IA pour préparer" in html.unescape(text)
+    assert 'data-testid="personal-data"' not in text  # GDPR actions are the administrator's
+    listing = page(client, c["trainer"] + "follow-up")
+    assert "Camille Martin" in listing and "Noah Petit" in listing and "1 / 2" in listing
+    trainer_page = page(client, c["trainer"])
+    assert "Suivi individuel du cours" in trainer_page
+
+
+def test_csv_export_is_a_french_spreadsheet_with_a_line_per_learner_and_activity(client, platform):
+    c = course(client, platform)
+    body = client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True)
+    assert body.startswith("\ufeff")
+    table = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
+    assert list(table[0])[:3] == ["Apprenant", "Activité", "Statut"]
+    assert [(r["Apprenant"], r["Statut"], r["Note"]) for r in table] == [
+        ("Camille Martin", "Rendu", "12,5"), ("Camille Martin", "En cours", ""),
+        ("Noah Petit", "Pas commencé", ""), ("Noah Petit", "En cours", "")]
+    single = client.get(c["trainer"] + f"follow-up/{c['b']}.csv").get_data(as_text=True)
+    assert single.count("Noah Petit") == 2 and "Camille" not in single
+
+
+def test_csv_export_neutralises_formulas_in_names(client, platform):
+    url = open_item(platform, client, sub="learner-x", name="=HYPERLINK(\"http://evil\")")
+    work(client, url)
+    trainer = open_item(platform, client, sub="trainer-1", role="trainer")
+    assert "'=HYPERLINK" in client.get(trainer + "follow-up.csv").get_data(as_text=True)
+
+
+def test_records_are_staff_only_and_scoped_to_the_course(client, platform):
+    c = course(client, platform)
+    for path in ("follow-up", "follow-up.json", "follow-up.csv", f"follow-up/{c['a']}", f"follow-up/{c['a']}.json",
+                 f"admin/people/{c['a']}/data.json"):
+        assert client.get(c["noah"] + path).status_code == 403, path
+    assert client.post(c["noah"] + f"admin/people/{c['a']}/erase", data={"confirm": "yes"}).status_code == 403
+    # A trainer of another course of the same platform sees nobody of this one.
+    other = open_item(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
+    assert client.get(other + "follow-up.json").get_json()["learners"] == []
+    for path in (f"follow-up/{c['a']}", f"follow-up/{c['a']}.json", f"follow-up/{c['a']}.csv"):
+        response = client.get(other + path)
+        assert response.status_code == 404 and "aucun travail dans ce cours" in response.get_data(as_text=True), path
+    assert client.get(c["trainer"] + "follow-up/999999").status_code == 404
+
+
+def test_a_second_platform_reaches_no_record_and_no_person_of_the_first(client, platform, http_mock):
+    c = course(client, platform)
+    other = TestPlatform(issuer="https://other-moodle.test", client_id="client-2", key_name="platform-b")
+    other.serve_jwks(http_mock)
+    other.register()
+    admin_b = landing_url(other.launch(client, "admin", sub="admin-b", link_id="link-1", **{
+        CLAIM + "custom": {"catalogue_item": "m1.t2"}, CLAIM + "context": {"id": "course-101", "title": "B"}}))
+    assert client.get(admin_b + "follow-up.json").get_json()["learners"] == []
+    assert client.get(admin_b + f"follow-up/{c['a']}").status_code == 404
+    assert client.get(admin_b + f"admin/people/{c['a']}/data.json").status_code == 404
+    assert client.post(admin_b + f"admin/people/{c['a']}/erase", data={"confirm": "yes"}).status_code == 404
+    assert db.session.get(LtiUser, c["a"]) is not None
+
+
+def admin(client, platform) -> str:
+    return open_item(platform, client, sub="admin-1", role="admin", name="Sam Leroy")
+
+
+def test_an_administrator_exports_everything_stored_about_a_person(client, platform, llm_call):
+    c = course(client, platform)
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    url = admin(client, platform)
+    record = client.get(url + f"follow-up/{c['a']}").get_data(as_text=True)
+    assert 'data-testid="personal-data"' in record and 'data-testid="erase-form"' in record
+    assert "1 appel à l'assistant IA" in html.unescape(record)
+    response = client.get(url + f"admin/people/{c['a']}/data.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Disposition"] == f"attachment; filename=personal-data-{c['a']}.json"
+    data = response.get_json()
+    assert data["person"]["platform_user_id"] == "learner-a" and data["person"]["name"] == "Camille Martin"
+    tables = data["tables"]
+    assert {"draft", "checklist_ticks", "submission", "grade", "quiz_attempt", "ai_call"} <= set(tables)
+    assert "launch_session" not in tables and "score_outbox" not in tables
+    assert tables["submission"][0]["version"] == 1 and tables["grade"][0]["score"] == 12.5
+    assert "Aide-moi à formuler" in json.dumps(tables["ai_call"], ensure_ascii=False)
+    assert all("user_pk" not in row for rows in tables.values() for row in rows)
+    # Nothing of Noah's in Camille's export.
+    noah = client.get(url + f"admin/people/{c['b']}/data.json").get_json()
+    assert set(noah["tables"]) == {"section_read"}
+
+
+def rows_referencing(user_pk: int) -> dict[str, int]:
+    db.session.expire_all()
+    counts = {}
+    for table, column, _rule in _references():
+        n = db.session.execute(select(func.count()).select_from(table).where(column == user_pk)).scalar_one()
+        if n:
+            counts[table.name] = n
+    return counts
+
+
+def test_erasure_deletes_the_persons_data_everywhere_and_keeps_the_others(client, platform, llm_call):
+    c = course(client, platform)
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    url = admin(client, platform)
+    before_b = rows_referencing(c["b"])
+    assert {"draft", "submission", "grade", "launch_session", "ai_call"} <= set(rows_referencing(c["a"]))
+
+    refused = client.post(url + f"admin/people/{c['a']}/erase", data={})
+    assert refused.status_code == 422 and "Cochez la case" in refused.get_data(as_text=True)
+    assert client.post(url + f"admin/people/{c['a']}/erase", data={"confirm": "no"}).status_code == 422
+    assert rows_referencing(c["a"])  # nothing erased without the confirmation
+
+    done = client.post(url + f"admin/people/{c['a']}/erase", data={"confirm": "yes"})
+    assert done.status_code == 200, done.get_data(as_text=True)
+    assert "Camille Martin" in done.get_data(as_text=True)
+    assert rows_referencing(c["a"]) == {}
+    assert db.session.get(LtiUser, c["a"]) is None
+    assert db.session.execute(select(func.count()).select_from(Submission)).scalar_one() == 0
+    # The AI call stays for the centre's usage figures, without the person or their words.
+    call = db.session.execute(select(AiCall)).scalar_one()
+    assert (call.user_pk, call.prompt, call.answer) == (None, [], "") and call.tokens_in > 0
+    # Camille's launch is over; Noah's data and the trainer are untouched.
+    assert client.get(c["camille"]).status_code == 401
+    assert rows_referencing(c["b"]) == before_b
+    assert client.get(c["trainer"] + "follow-up.json").get_json()["learners"][0]["learner"] == "Noah Petit"
+    # Launching again, she is a new learner with an empty record.
+    again = open_item(platform, client, sub="learner-a", name="Camille Martin")
+    assert client.get(again).status_code == 200
+    assert client.get(c["trainer"] + "follow-up.json").get_json()["learners"][0]["learner"] == "Noah Petit"
+
+
+def test_erasing_a_trainer_keeps_the_grades_they_gave(client, platform):
+    c = course(client, platform)
+    trainer_pk = db.session.execute(select(LtiUser.id).where(LtiUser.sub == "trainer-1")).scalar_one()
+    url = admin(client, platform)
+    assert client.post(url + f"admin/people/{trainer_pk}/erase", data={"confirm": "yes"}).status_code == 200
+    db.session.expire_all()
+    grade = db.session.execute(select(Grade)).scalar_one()
+    assert (grade.user_pk, grade.score, grade.graded_by) == (c["a"], 12.5, None)
+
+
+def test_erasure_refusals(client, platform):
+    c = course(client, platform)
+    url = admin(client, platform)
+    admin_pk = db.session.execute(select(LtiUser.id).where(LtiUser.sub == "admin-1")).scalar_one()
+    own = client.post(url + f"admin/people/{admin_pk}/erase", data={"confirm": "yes"})
+    assert own.status_code == 409 and db.session.get(LtiUser, admin_pk) is not None
+    assert client.post(url + "admin/people/999999/erase", data={"confirm": "yes"}).status_code == 404
+    assert client.post(c["trainer"] + f"admin/people/{c['a']}/erase", data={"confirm": "yes"}).status_code == 403
+    assert client.get(c["trainer"] + f"admin/people/{c['a']}/data.json").status_code == 403
+    assert rows_referencing(c["a"])
+
+
+def test_the_cli_exports_and_erases_a_person(app, client, platform, tmp_path):
+    c = course(client, platform)
+    runner = app.test_cli_runner()
+    who = ["--issuer", platform.issuer, "--client-id", platform.client_id, "--sub", "learner-a"]
+    out = tmp_path / "camille.json"
+    result = runner.invoke(args=["lti-tool", "export-person", *who, "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(out.read_text())["tables"]["submission"][0]["version"] == 1
+    unknown = runner.invoke(args=["lti-tool", "erase-person", "--issuer", platform.issuer, "--client-id",
+                                  platform.client_id, "--sub", "nobody", "--yes"])
+    assert unknown.exit_code == 1 and "knows no user 'nobody'" in unknown.output
+    declined = runner.invoke(args=["lti-tool", "erase-person", *who], input="n\n")
+    assert declined.exit_code == 1 and rows_referencing(c["a"])
+    result = runner.invoke(args=["lti-tool", "erase-person", *who, "--yes"])
+    assert result.exit_code == 0, result.output
+    assert "Erased user learner-a" in result.output and "submission 1" in result.output
+    assert rows_referencing(c["a"]) == {}
