@@ -10,12 +10,14 @@ import json
 from sqlalchemy import func, select
 
 from lti_tool.admin.privacy import _references
+from lti_tool.catalogue.services import get_catalogue
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
 from lti_tool.lti.models import LtiUser
 from lti_tool.marking.models import Grade
 from lti_tool.policy.models import Submission
 
+from .grading_fixtures import moodle  # noqa: F401
 from .lti_platform import CLAIM, TestPlatform, landing_url
 from .test_submissions import REQUIRED, open_item, page, submit, tick, work
 
@@ -234,3 +236,50 @@ def test_the_cli_exports_and_erases_a_person(app, client, platform, tmp_path):
     assert result.exit_code == 0, result.output
     assert "Erased user learner-a" in result.output and "submission 1" in result.output
     assert rows_referencing(c["a"]) == {}
+
+
+def test_staff_who_tried_an_activity_have_no_record_when_the_platform_gives_its_roster(client, platform, moodle):
+    extra = {**moodle.claims("link-1"), CLAIM + "custom": {"catalogue_item": "m1.t2"}}
+    learner = landing_url(platform.launch(client, "learner", sub="user-1", link_id="link-1", **extra))
+    work(client, learner)
+    trainer = landing_url(platform.launch(client, "trainer", sub="teacher-1", link_id="link-1", **extra))
+    work(client, trainer)  # a trainer tries the exercise the way learners will see it
+    assert [r["learner"] for r in client.get(trainer + "follow-up.json").get_json()["learners"]] == ["Camille Martin"]
+
+
+def test_a_whole_module_placed_without_a_title_is_named_after_the_module(client, platform):
+    url = landing_url(platform.launch(client, "learner", sub="learner-a", **{
+        CLAIM + "resource_link": {"id": "link-m", "title": ""}, CLAIM + "custom": {"catalogue_item": "m1"}}))
+    assert client.post(url + "themes/m1.t1/read").status_code == 200
+    trainer = open_item(platform, client, sub="trainer-1", role="trainer")
+    record = client.get(trainer + "follow-up.json").get_json()["learners"][0]
+    assert record["activities"][0]["activity"] == get_catalogue("fr").item("m1").title
+    assert client.get(trainer + "follow-up").status_code == 200
+
+
+def test_a_grade_given_before_a_resubmission_is_marked_as_the_earlier_versions(client, platform):
+    c = course(client, platform)
+    assert submit(client, c["camille"]).status_code == 201  # version 2, after the grade
+    record = client.get(c["trainer"] + f"follow-up/{c['a']}.json").get_json()
+    first = record["activities"][0]
+    assert (first["versions"], first["score"], first["grade_is_current"]) == (2, 12.5, False)
+    text = page(client, c["trainer"] + f"follow-up/{c['a']}")
+    assert "Note d'une version antérieure" in text
+    listing = page(client, c["trainer"] + "follow-up")
+    assert "0 / 2" in listing  # graded: none is current
+
+
+def test_a_feedback_draft_about_a_learner_is_in_their_export_and_blanked_by_their_erasure(client, platform):
+    c = course(client, platform)
+    drafted = client.post(c["trainer"] + f"grading/{c['a']}/draft-comment", json={})
+    assert drafted.status_code == 200, drafted.get_data(as_text=True)
+    call = db.session.execute(select(AiCall).where(AiCall.purpose == "feedback_draft")).scalar_one()
+    assert call.subject_pk == c["a"] and call.user_pk != c["a"]
+    url = admin(client, platform)
+    exported = client.get(url + f"admin/people/{c['a']}/data.json").get_json()["tables"]["ai_call"]
+    assert [row["purpose"] for row in exported] == ["feedback_draft"]
+    assert "Accueillir mon apprentie" in json.dumps(exported, ensure_ascii=False)  # the work it was sent
+    assert client.post(url + f"admin/people/{c['a']}/erase", data={"confirm": "yes"}).status_code == 200
+    db.session.expire_all()
+    call = db.session.get(AiCall, call.id)
+    assert (call.subject_pk, call.prompt, call.answer) == (None, [], "") and call.user_pk is not None

@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 # Technical rows that say nothing about the person beyond what the others say: launch sessions
 # (a token digest, expiring within hours) and the grade outbox (copies of grades, for delivery).
 NOT_EXPORTED = {"launch_session", "score_outbox"}
+# Our own row numbers for people and platforms: meaningless outside the tool.
+INTERNAL_COLUMNS = {"user_pk", "subject_pk", "platform_id"}
 
 
 def find_person(platform_id: int, user_pk: int) -> LtiUser:
@@ -60,8 +62,8 @@ def _plain(value: Any) -> Any:
 
 
 def export_person(user: LtiUser) -> dict[str, Any]:
-    """Every row about `user`, table by table, as JSON-ready dicts (their own data, and the AI
-    calls with what they wrote and were answered)."""
+    """Every row about `user`, table by table, as JSON-ready dicts: their own data, and the AI
+    calls they made or that were about their work, with what was sent and answered."""
     platform = db.session.get(Platform, user.platform_id)
     data: dict[str, Any] = {
         "person": {"platform_user_id": user.sub, "name": user.name, "first_seen_at": _plain(user.created_at),
@@ -76,7 +78,7 @@ def export_person(user: LtiUser) -> dict[str, Any]:
         if table.name in NOT_EXPORTED:
             continue
         rows = db.session.execute(select(table).where(column == user.id).order_by(*table.primary_key.columns)).mappings()
-        found = [{name: _plain(value) for name, value in row.items() if name not in ("user_pk", "platform_id")}
+        found = [{name: _plain(value) for name, value in row.items() if name not in INTERNAL_COLUMNS}
                  for row in rows]
         if found:
             data["tables"].setdefault(table.name, []).extend(found)

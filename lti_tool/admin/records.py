@@ -12,13 +12,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+
 from ..activities.progress import progress_by_learner
 from ..activities.services import course_activities, item_view
-from ..catalogue.services import Catalogue
+from ..catalogue.services import Catalogue, Module
 from ..common.i18n import lazy_gettext as _l
 from ..errors import ToolError
-from ..lti.models import LaunchSession
+from ..grading.nrps import RosterUnavailable, learner_roster
+from ..lti.models import LaunchSession, LtiUser
 from ..marking.services import latest_grades
+from ..extensions import db
 from ..policy import services as policy
 
 
@@ -50,6 +54,7 @@ class ActivityLine:
     score_maximum: float | None = None
     feedback: str = ""
     graded_at: datetime | None = None
+    grade_current: bool = False  # False: the grade is of an earlier version, resubmitted since
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -61,7 +66,7 @@ class ActivityLine:
             "allowed_level": self.allowed_level, "checklist_ticked": self.ticked,
             "checklist_total": self.checklist_total, "flags": list(self.flags), "ai_calls": self.ai_calls,
             "score": self.score, "score_maximum": self.score_maximum, "feedback": self.feedback,
-            "graded_at": _iso(self.graded_at),
+            "graded_at": _iso(self.graded_at), "grade_is_current": self.grade_current if self.score is not None else None,
         }
 
 
@@ -80,7 +85,7 @@ class FollowUpRecord:
 
     @property
     def graded(self) -> int:
-        return sum(1 for line in self.lines if line.score is not None)
+        return sum(1 for line in self.lines if line.score is not None and line.grade_current)
 
     def as_dict(self) -> dict[str, Any]:
         return {"learner": self.name, "user": self.user_pk, "course": self.course,
@@ -107,7 +112,8 @@ def course_records(session: LaunchSession, catalogue: Catalogue, user_pk: int | 
         names.update({pk: row.name for pk, row in rows.items()})
         columns.append((link, view, len(exercise_ids), {pk: (row, progress.get(pk), grades.get(pk))
                                                         for pk, row in rows.items()}))
-    learners = sorted((pk for pk in names if user_pk is None or pk == user_pk),
+    staff = _staff_who_tried(session, columns)
+    learners = sorted((pk for pk in names if pk not in staff and (user_pk is None or pk == user_pk)),
                       key=lambda pk: (names[pk].lower(), pk))
     course = session.context.title if session.context else ""
     return [FollowUpRecord(user_pk=pk, name=names[pk], course=course,
@@ -115,8 +121,24 @@ def course_records(session: LaunchSession, catalogue: Catalogue, user_pk: int | 
             for pk in learners]
 
 
+def _staff_who_tried(session: LaunchSession, columns) -> set[int]:
+    """Who left work in the course without being one of its learners (trainers trying an
+    activity), as the grading roster leaves them out: known only when the platform gives its
+    roster (NRPS); without it, nobody is left out. Someone who submitted is a learner."""
+    members = learner_roster(session)
+    if isinstance(members, RosterUnavailable):
+        return set()
+    learner_subs = {member.user_id for member in members}
+    worked = {pk for *_head, found in columns for pk in found}
+    submitted = {pk for *_head, found in columns for pk, (row, _p, _g) in found.items() if row.versions}
+    subs = dict(db.session.execute(select(LtiUser.id, LtiUser.sub).where(
+        LtiUser.platform_id == session.platform_id, LtiUser.id.in_(worked))).all()) if worked else {}
+    return {pk for pk in worked if subs.get(pk) not in learner_subs and pk not in submitted}
+
+
 def _line(link, view, total: int, found) -> ActivityLine:
-    title = link.title or view.item["title"]
+    # A whole module is a Module; a theme or an exercise's theme, a dict.
+    title = link.title or (view.item.title if isinstance(view.item, Module) else view.item["title"])
     if found is None:
         return ActivityLine(link_pk=link.id, title=title, done=0, total=total, read=0, themes=len(view.themes),
                             quiz=None, status="not_started")
@@ -130,7 +152,8 @@ def _line(link, view, total: int, found) -> ActivityLine:
         status=status, versions=row.versions, submitted_at=row.submitted_at, declared_level=row.declared_level,
         allowed_level=row.allowed_level, ticked=row.ticked, checklist_total=row.total, flags=list(row.flags),
         ai_calls=row.ai_calls, score=grade.score if grade else None, score_maximum=grade.score_maximum if grade else None,
-        feedback=grade.comment if grade else "", graded_at=grade.created_at if grade else None)
+        feedback=grade.comment if grade else "", graded_at=grade.created_at if grade else None,
+        grade_current=grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at))
 
 
 def learner_record(session: LaunchSession, catalogue: Catalogue, user_pk: int) -> FollowUpRecord:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from .models import AiCall
@@ -30,8 +30,9 @@ def call_counts(link_pk: int, user_pks: list[int]) -> dict[int, int]:
 
 
 def forget_texts_of(user_pk: int) -> int:
-    """Blank what a person wrote to the assistant and what it answered, keeping each call's
-    counts (the centre's usage and costs) with no link to them. Returns the calls changed."""
-    result = db.session.execute(update(AiCall).where(AiCall.user_pk == user_pk)
-                                .values(user_pk=None, prompt=[], answer=""))
+    """Blank the texts of the calls a person made, or that were about their work (a trainer's
+    feedback draft), keeping each call's counts (the centre's usage and costs) with no link to
+    them. Returns the calls changed."""
+    result = db.session.execute(update(AiCall).where(or_(AiCall.user_pk == user_pk, AiCall.subject_pk == user_pk))
+                                .values(prompt=[], answer=""))
     return result.rowcount

@@ -60,6 +60,9 @@ class AiCall(db.Model):
     context_pk: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="SET NULL"))
     resource_link_pk: Mapped[int | None] = mapped_column(ForeignKey("resource_link.id", ondelete="SET NULL"))
     user_pk: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
+    # Whose work the call is about when it is not the caller's (a trainer's feedback draft sends a
+    # learner's submission): that learner's data export and erasure reach it too.
+    subject_pk: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"), index=True)
     purpose: Mapped[str] = mapped_column(String(32))
     exercise_id: Mapped[str | None] = mapped_column(String(32))
     provider: Mapped[str] = mapped_column(String(32))

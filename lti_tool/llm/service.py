@@ -208,6 +208,7 @@ class PendingCall:
     exercise_id: str | None
     settings: ProviderSettings
     sent: list[ChatMessage]
+    subject_pk: int | None = None
     call_id: int | None = None
 
     def record(self, answer: str, outcome: str, *, completion: Completion | None = None,
@@ -219,7 +220,7 @@ class PendingCall:
             "demo" if self.settings.provider == "fake" else "-")
         row = AiCall(platform_id=self.scope.platform_id, context_pk=self.scope.context_pk,
                      resource_link_pk=self.scope.resource_link_pk, user_pk=self.scope.user_pk,
-                     purpose=self.purpose, exercise_id=self.exercise_id, provider=self.settings.provider,
+                     subject_pk=self.subject_pk, purpose=self.purpose, exercise_id=self.exercise_id, provider=self.settings.provider,
                      model=model[:128], prompt=[{"role": m.role, "content": m.content} for m in self.sent],
                      answer=answer, tokens_in=completion.tokens_in if completion else 0,
                      tokens_out=completion.tokens_out if completion else 0,
@@ -335,14 +336,15 @@ def _turns(messages: Sequence[Mapping[str, Any] | ChatMessage] | str) -> list[Ch
 
 def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, Any] | ChatMessage] | str, *,
          exercise_id: str | None = None, stream: bool = False, instructions: str | None = None,
-         extra_names: Iterable[str] = ()) -> ChatResult | ChatStream:
+         extra_names: Iterable[str] = (), subject_pk: int | None = None) -> ChatResult | ChatStream:
     """Ask the LLM on behalf of `launch` (see the module docstring for what it guarantees).
 
     `messages` is the user's prompt (a string) or the conversation so far ({role: user|assistant,
     content}; the last one the user's); system prompts are the tool's own, never the caller's. A
     role play's opening line is the exercise's: it is added before `messages`. `instructions` are
     appended to the system prompt (pseudonymised too), `extra_names` added to the names the guard
-    replaces (e.g. the learner whose work a trainer comments on). Raises AssistantError
+    replaces (e.g. the learner whose work a trainer comments on), `subject_pk` that learner, whose
+    work the logged call then holds. Raises AssistantError
     (assistant_off 403, quota_reached 429, unknown_exercise 404, …) or ProviderFailure, after
     logging it: the caller commits, then lets it propagate. Flushes.
     """
@@ -367,7 +369,7 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
     if purpose == "role_play" and exercise is not None and exercise.get("opening"):
         sent.append(ChatMessage("assistant", guard.pseudonymise(exercise["opening"])))
     sent += [ChatMessage(t.role, guard.pseudonymise(t.content)) for t in turns]
-    pending = PendingCall(scope, purpose, exercise_id, settings, sent)
+    pending = PendingCall(scope, purpose, exercise_id, settings, sent, subject_pk=subject_pk)
 
     started = time.perf_counter()
     try:

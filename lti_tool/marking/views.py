@@ -106,7 +106,8 @@ def _flatten_answers(value, label: str = "") -> list[str]:
 @launch_required(*STAFF)
 def draft_comment(user_pk: int):
     """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
-    call is logged as the trainer's (purpose feedback_draft), the learner's name pseudonymised."""
+    call is logged as the trainer's (purpose feedback_draft) about the learner (subject_pk), the
+    learner's name pseudonymised."""
     from ..llm import service as llm
 
     session, _catalogue, activity = launch_activity()
@@ -117,7 +118,7 @@ def draft_comment(user_pk: int):
     lang = "en" if session.locale.startswith("en") else "fr"
     try:
         result = llm.chat(session, "feedback_draft", _work_as_text(versions[0]), instructions=WWW_EBI[lang],
-                          extra_names=[learner.name] if learner.name else ())
+                          extra_names=[learner.name] if learner.name else (), subject_pk=learner.id)
     except ToolError:
         db.session.commit()  # the failed call stays in the AI log
         raise
