@@ -126,7 +126,7 @@ def purge() -> None:
 
 
 def _person_or_exit(issuer: str, client_id: str, sub: str):
-    person = privacy.find_person_by_sub(issuer, client_id, sub)
+    person = lti_services.user_by_sub(issuer, client_id, sub)
     if person is None:
         click.echo(f"Error: platform {issuer} (client {client_id}) knows no user {sub!r} here.", err=True)
         raise SystemExit(1)

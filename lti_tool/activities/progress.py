@@ -262,15 +262,11 @@ def progress_by_learner(activity: Activity, exercise_ids: list[str], theme_ids: 
     read = dict(db.session.execute(
         select(SectionRead.user_pk, func.count()).where(SectionRead.activity_id == activity.id,
                                                         SectionRead.theme_id.in_(theme_ids)).group_by(SectionRead.user_pk)).all())
-    best: dict[tuple[int, str], QuizAttempt] = {}
+    states: dict[int, LearnerState] = {}
     for attempt in db.session.execute(select(QuizAttempt).where(
             QuizAttempt.activity_id == activity.id, QuizAttempt.theme_id.in_(theme_ids)).order_by(QuizAttempt.id)).scalars():
-        key = (attempt.user_pk, attempt.theme_id)
-        if key not in best or attempt.score >= best[key].score:
-            best[key] = attempt
-    quiz: dict[int, tuple[int, int]] = {}
-    for (user_pk, _theme), attempt in best.items():
-        score, total = quiz.get(user_pk, (0, 0))
-        quiz[user_pk] = (score + attempt.score, total + attempt.total)
+        states.setdefault(attempt.user_pk, LearnerState()).keep_if_best(attempt)
+    quiz = {user_pk: (sum(a.score for a in state.best_quiz.values()), sum(a.total for a in state.best_quiz.values()))
+            for user_pk, state in states.items()}
     return {user_pk: Progress(done=done.get(user_pk, 0), read=read.get(user_pk, 0), quiz=quiz.get(user_pk))
             for user_pk in set(done) | set(read) | set(quiz)}

@@ -22,6 +22,7 @@ from ..errors import ToolError
 from ..extensions import db
 from ..llm.log import forget_texts_of
 from ..lti.models import LtiUser, Platform, utcnow
+from ..lti.services import platform_user
 
 log = logging.getLogger(__name__)
 
@@ -33,16 +34,10 @@ INTERNAL_COLUMNS = {"user_pk", "subject_pk", "platform_id"}
 
 
 def find_person(platform_id: int, user_pk: int) -> LtiUser:
-    user = db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)
-                              ).scalar_one_or_none()
+    user = platform_user(platform_id, user_pk)
     if user is None:
         raise ToolError(_l("No such person on this platform."), status=404, code="unknown_person")
     return user
-
-
-def find_person_by_sub(issuer: str, client_id: str, sub: str) -> LtiUser | None:
-    return db.session.execute(select(LtiUser).join(Platform, Platform.id == LtiUser.platform_id).where(
-        Platform.issuer == issuer, Platform.client_id == client_id, LtiUser.sub == sub)).scalar_one_or_none()
 
 
 def _references() -> list[tuple[Table, Any, str]]:
@@ -92,9 +87,12 @@ class Erased:
     ai_calls_blanked: int
 
 
-def erase_person(user: LtiUser) -> Erased:
+def erase_person(user: LtiUser, *, requested_by: int | None = None) -> Erased:
     """Delete `user` and their data; unlink their traces as staff; blank their AI calls' texts
-    (their counts stay for the centre's usage figures). The caller commits."""
+    (their counts stay for the centre's usage figures). `requested_by`, the user asking from a
+    launch, cannot erase themselves (their launch would end mid-request). The caller commits."""
+    if requested_by == user.id:
+        raise ToolError(_l("You cannot erase your own data while you use the tool."), status=409, code="erase_self")
     user_pk, platform_id = user.id, user.platform_id
     blanked = forget_texts_of(user_pk)
     deleted: dict[str, int] = {}

@@ -12,17 +12,15 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from ..activities.progress import progress_by_learner
 from ..activities.services import course_activities, item_view
 from ..catalogue.services import Catalogue, Module
 from ..common.i18n import lazy_gettext as _l
 from ..errors import ToolError
 from ..grading.nrps import RosterUnavailable, learner_roster
-from ..lti.models import LaunchSession, LtiUser
+from ..lti.models import LaunchSession
+from ..lti.services import user_pks_by_sub
 from ..marking.services import latest_grades
-from ..extensions import db
 from ..policy import services as policy
 
 
@@ -128,12 +126,10 @@ def _staff_who_tried(session: LaunchSession, columns) -> set[int]:
     members = learner_roster(session)
     if isinstance(members, RosterUnavailable):
         return set()
-    learner_subs = {member.user_id for member in members}
+    learners = set(user_pks_by_sub(session.platform_id, (member.user_id for member in members)).values())
     worked = {pk for *_head, found in columns for pk in found}
     submitted = {pk for *_head, found in columns for pk, (row, _p, _g) in found.items() if row.versions}
-    subs = dict(db.session.execute(select(LtiUser.id, LtiUser.sub).where(
-        LtiUser.platform_id == session.platform_id, LtiUser.id.in_(worked))).all()) if worked else {}
-    return {pk for pk in worked if subs.get(pk) not in learner_subs and pk not in submitted}
+    return worked - learners - submitted
 
 
 def _line(link, view, total: int, found) -> ActivityLine:

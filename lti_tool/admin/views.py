@@ -94,12 +94,10 @@ def person_data(user_pk: int):
 def erase_person(user_pk: int):
     session = current_launch()
     person = privacy.find_person(session.platform_id, user_pk)
-    if person.id == session.user_pk:
-        raise ToolError(_l("You cannot erase your own data while you use the tool."), status=409, code="erase_self")
     if EraseSchema().validate(request.form):
         raise ToolError(_l("Tick the box to confirm the erasure."), status=422, code="erase_unconfirmed",
                         fields={"confirm": _l("Tick the box to confirm the erasure.")})
     name = person.name
-    erased = privacy.erase_person(person)
+    erased = privacy.erase_person(person, requested_by=session.user_pk)
     db.session.commit()
     return render_template("admin/erased.html", launch=session, token=g.launch_token, name=name, erased=erased)

@@ -120,6 +120,27 @@ def add_deployments(issuer: str, client_id: str, deployment_ids) -> tuple[Platfo
     return platform, added
 
 
+def platform_user(platform_id: int, user_pk: int) -> LtiUser | None:
+    """The user `user_pk` if the platform knows them (never another platform's)."""
+    return db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)
+                              ).scalar_one_or_none()
+
+
+def user_by_sub(issuer: str, client_id: str, sub: str) -> LtiUser | None:
+    """The user a registration (issuer, client id) knows as `sub` (its own user id)."""
+    return db.session.execute(select(LtiUser).join(Platform, Platform.id == LtiUser.platform_id).where(
+        Platform.issuer == issuer, Platform.client_id == client_id, LtiUser.sub == sub)).scalar_one_or_none()
+
+
+def user_pks_by_sub(platform_id: int, subs) -> dict[str, int]:
+    """{platform user id: our user id} of those of `subs` the platform's users include."""
+    subs = list(subs)
+    if not subs:
+        return {}
+    return {sub: pk for pk, sub in db.session.execute(select(LtiUser.id, LtiUser.sub).where(
+        LtiUser.platform_id == platform_id, LtiUser.sub.in_(subs))).all()}
+
+
 def list_platforms() -> list[Platform]:
     return list(db.session.execute(select(Platform).order_by(Platform.id)).scalars())
 

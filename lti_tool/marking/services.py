@@ -23,6 +23,7 @@ from ..grading.nrps import RosterUnavailable, learner_roster
 from ..grading.outbox import State, enqueue_score, outbox_state
 from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
+from ..lti.services import user_pks_by_sub
 from ..policy import services as policy
 from ..policy.models import Submission
 from .models import Grade
@@ -85,11 +86,7 @@ def roster(launch: LaunchSession, activity: Activity, link: ResourceLink) -> Ros
     members = learner_roster(launch)
     unavailable = members if isinstance(members, RosterUnavailable) else None
     members = [] if unavailable else members
-    known = {}
-    if members:
-        subs = [m.user_id for m in members]
-        known = {sub: pk for pk, sub in db.session.execute(select(LtiUser.id, LtiUser.sub).where(
-            LtiUser.platform_id == link.platform_id, LtiUser.sub.in_(subs))).all()}
+    known = user_pks_by_sub(link.platform_id, (m.user_id for m in members))
     extra = {known[m.user_id]: m.display_name for m in members if m.user_id in known}
     overview = policy.overview(activity, link, extra_learners=extra)
     if members:

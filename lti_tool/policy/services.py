@@ -26,6 +26,7 @@ from ..extensions import db
 from ..lti.deep_linking import POLICY_PARAM
 from ..llm import log as ai_log
 from ..lti.models import LtiUser, ResourceLink, utcnow
+from ..lti.services import platform_user
 from . import checklist as checklist_mod
 from . import scales
 from .models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
@@ -394,7 +395,7 @@ def submission_summaries(activity: Activity, user_pk: int) -> list[SubmissionSum
 
 def learner_with_work(platform_id: int, activity: Activity, user_pk: int) -> LtiUser:
     """A learner of the platform who worked on `activity` (what a trainer of its link may read)."""
-    user = db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)).scalar_one_or_none()
+    user = platform_user(platform_id, user_pk)
     if user is None or not worked_on(activity, user_pk):
         raise ToolError(_l("This learner has no work on this activity."), status=404, code="unknown_learner")
     return user
