@@ -10,6 +10,7 @@ import json
 from sqlalchemy import func, select
 
 from lti_tool.admin.privacy import _references
+from lti_tool.activities.models import Activity
 from lti_tool.catalogue.services import get_catalogue
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
@@ -283,3 +284,22 @@ def test_a_feedback_draft_about_a_learner_is_in_their_export_and_blanked_by_thei
     db.session.expire_all()
     call = db.session.get(AiCall, call.id)
     assert (call.subject_pk, call.prompt, call.answer) == (None, [], "") and call.user_pk is not None
+
+
+def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_record(client, platform):
+    c = course(client, platform)
+    # A content update removed the item the first activity was placed with.
+    activity = db.session.execute(select(Activity).where(Activity.catalogue_item == "m1.t2")).scalar_one()
+    activity.catalogue_item = "m1.t9"
+    db.session.commit()
+    record = client.get(c["trainer"] + f"follow-up/{c['a']}.json").get_json()
+    first, second = record["activities"]
+    assert first["content_removed"] is True and second["content_removed"] is False
+    assert "(contenu retiré du catalogue)" in first["activity"]
+    assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("submitted", 1, 12.5, 0)
+    assert first["declared_level"] == "2 – L'IA pour préparer"
+    text = page(client, c["trainer"] + f"follow-up/{c['a']}")
+    assert "Progression inconnue" in text and "12.5 / 100" in text
+    rows = list(csv.DictReader(io.StringIO(client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True).lstrip("\ufeff")),
+                               delimiter=";"))
+    assert sum("(contenu retiré du catalogue)" in row["Activité"] for row in rows) == 2  # one per learner

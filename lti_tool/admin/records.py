@@ -53,6 +53,9 @@ class ActivityLine:
     feedback: str = ""
     graded_at: datetime | None = None
     grade_current: bool = False  # False: the grade is of an earlier version, resubmitted since
+    # The activity's catalogue item is no longer in the catalogue (a content update removed it):
+    # its submissions, declarations and grades are still shown, its progress cannot be.
+    content_removed: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -65,6 +68,7 @@ class ActivityLine:
             "checklist_total": self.checklist_total, "flags": list(self.flags), "ai_calls": self.ai_calls,
             "score": self.score, "score_maximum": self.score_maximum, "feedback": self.feedback,
             "graded_at": _iso(self.graded_at), "grade_is_current": self.grade_current if self.score is not None else None,
+            "content_removed": self.content_removed,
         }
 
 
@@ -93,29 +97,32 @@ class FollowUpRecord:
 def course_records(session: LaunchSession, catalogue: Catalogue, user_pk: int | None = None) -> list[FollowUpRecord]:
     """The follow-up records of the learners who worked in the launch's course (or of `user_pk`
     alone), sorted by name. Each record lists every activity of the course with content, in
-    placement order, including those the learner has not started. About six queries per activity."""
+    placement order, including those the learner has not started, and those whose content has
+    since left the catalogue (their submissions and grades are evidence too). About six queries
+    per activity."""
     if session.context_pk is None:
         raise ToolError(_l("This page belongs to a launch from a course."), status=404, code="no_course")
-    columns: list[tuple[Any, Any, int, dict[int, tuple]]] = []  # link, view, exercises, {user_pk: (row, progress, grade)}
+    # link, activity, view (None: content removed), exercises, {user_pk: (row, progress, grade)}
+    columns: list[tuple[Any, Any, Any, int, dict[int, tuple]]] = []
     names: dict[int, str] = {}
     for link, activity in course_activities(session):
         view = item_view(catalogue, activity.catalogue_item)
-        if view is None:
-            continue
-        exercise_ids = [e["id"] for t in view.themes for e in t["exercises"]
+        themes = view.themes if view else []
+        exercise_ids = [e["id"] for t in themes for e in t["exercises"]
                         if view.exercise is None or e["id"] == view.exercise["id"]]
-        progress = progress_by_learner(activity, exercise_ids, [t["id"] for t in view.themes])
+        progress = progress_by_learner(activity, exercise_ids, [t["id"] for t in themes])
         rows = {row.user_pk: row for row in policy.overview(activity, link, {pk: "" for pk in progress})}
         grades = latest_grades(activity, sorted(rows))
         names.update({pk: row.name for pk, row in rows.items()})
-        columns.append((link, view, len(exercise_ids), {pk: (row, progress.get(pk), grades.get(pk))
-                                                        for pk, row in rows.items()}))
+        columns.append((link, activity, view, len(exercise_ids),
+                        {pk: (row, progress.get(pk), grades.get(pk)) for pk, row in rows.items()}))
     staff = _staff_who_tried(session, columns)
     learners = sorted((pk for pk in names if pk not in staff and (user_pk is None or pk == user_pk)),
                       key=lambda pk: (names[pk].lower(), pk))
     course = session.context.title if session.context else ""
     return [FollowUpRecord(user_pk=pk, name=names[pk], course=course,
-                           lines=[_line(link, view, total, found.get(pk)) for link, view, total, found in columns])
+                           lines=[_line(link, activity, view, total, found.get(pk))
+                                  for link, activity, view, total, found in columns])
             for pk in learners]
 
 
@@ -132,24 +139,32 @@ def _staff_who_tried(session: LaunchSession, columns) -> set[int]:
     return worked - learners - submitted
 
 
-def _line(link, view, total: int, found) -> ActivityLine:
+def _title(link, activity, view) -> str:
+    if view is None:
+        return _l("%(title)s (content removed from the catalogue)", title=link.title or activity.catalogue_item)
     # A whole module is a Module; a theme or an exercise's theme, a dict.
-    title = link.title or (view.item.title if isinstance(view.item, Module) else view.item["title"])
+    return link.title or (view.item.title if isinstance(view.item, Module) else view.item["title"])
+
+
+def _line(link, activity, view, total: int, found) -> ActivityLine:
+    title = str(_title(link, activity, view))
+    themes = len(view.themes) if view else 0
     if found is None:
-        return ActivityLine(link_pk=link.id, title=title, done=0, total=total, read=0, themes=len(view.themes),
-                            quiz=None, status="not_started")
+        return ActivityLine(link_pk=link.id, title=title, done=0, total=total, read=0, themes=themes,
+                            quiz=None, status="not_started", content_removed=view is None)
     row, progress, grade = found
     status = row.status
     if status == "not_started" and progress is not None and progress.started:
         status = "in_progress"
     return ActivityLine(
         link_pk=link.id, title=title, done=progress.done if progress else 0, total=total,
-        read=progress.read if progress else 0, themes=len(view.themes), quiz=progress.quiz if progress else None,
+        read=progress.read if progress else 0, themes=themes, quiz=progress.quiz if progress else None,
         status=status, versions=row.versions, submitted_at=row.submitted_at, declared_level=row.declared_level,
         allowed_level=row.allowed_level, ticked=row.ticked, checklist_total=row.total, flags=list(row.flags),
         ai_calls=row.ai_calls, score=grade.score if grade else None, score_maximum=grade.score_maximum if grade else None,
         feedback=grade.comment if grade else "", graded_at=grade.created_at if grade else None,
-        grade_current=grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at))
+        grade_current=grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at),
+        content_removed=view is None)
 
 
 def learner_record(session: LaunchSession, catalogue: Catalogue, user_pk: int) -> FollowUpRecord:
