@@ -153,8 +153,10 @@ def _person_options(command):
 def export_person(issuer, client_id, sub, output) -> None:
     """Everything stored about one person on a platform, as JSON (GDPR right of access)."""
     person = _person_or_exit(issuer, client_id, sub)
-    json.dump(privacy.export_person(person), output, ensure_ascii=False, indent=2)
+    data = privacy.export_person(person)
+    json.dump(data, output, ensure_ascii=False, indent=2)
     output.write("\n")
+    db.session.commit()  # the register's entry, once the export is written
 
 
 @cli.command("erase-person")
@@ -169,3 +171,18 @@ def erase_person(issuer, client_id, sub, yes) -> None:
     db.session.commit()
     deleted = ", ".join(f"{table} {count}" for table, count in sorted(erased.rows_deleted.items())) or "none"
     click.echo(f"Erased user {sub}: rows deleted: {deleted}; AI calls kept without their texts: {erased.ai_calls_blanked}.")
+
+
+@cli.command("privacy-register")
+@click.option("--issuer", required=True, help="Platform ID (issuer), as list-platforms shows it.")
+@click.option("--client-id", required=True, help="Its client ID.")
+def privacy_register(issuer, client_id) -> None:
+    """The platform's personal data exports and erasures, latest first (tab-separated)."""
+    platform = lti_services.platform_by_keys(issuer, client_id)
+    if platform is None:
+        click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
+        raise SystemExit(1)
+    for entry in privacy.register_of(platform.id):
+        rows = ", ".join(f"{table} {count}" for table, count in sorted(entry.rows.items()))
+        click.echo("\t".join([f"{entry.at:%Y-%m-%d %H:%M:%S}Z", entry.kind, entry.subject_sub or "-",
+                              entry.subject or "-", entry.actor or entry.channel, rows]))

@@ -1,6 +1,7 @@
 """Every area's models, imported so that Alembic and `db.create_all` see them all."""
 
 from .activities.models import Activity, Draft, QuizAttempt, SectionRead, WheelRating  # noqa: F401
+from .admin.models import PrivacyEvent  # noqa: F401
 from .demo.models import DemoLineItem, DemoPlacedItem, DemoPlatformKey, DemoScore  # noqa: F401
 from .grading.models import LinkLineItem, ScoreOutbox  # noqa: F401
 from .llm.models import AiCall, LlmConfig  # noqa: F401

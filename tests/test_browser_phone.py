@@ -117,7 +117,8 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
     """Placed activities with every kind of block a learner meets (texts, exercises with the AI
     assistant, the rewrite's side-by-side, the wheel, the quiz, the policy, the checklist and the
     declaration form), the trainer's view with its settings, the roster, the grading page, the
-    administrator's centre and AI settings pages and the follow-up records."""
+    administrator's centre and AI settings pages, the follow-up records and the register of
+    personal data requests."""
     context = open_phone(playwright_api, tmp_path / "profile")
     try:
         page = context.pages[0] if context.pages else context.new_page()
@@ -176,5 +177,8 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         frame.locator('[data-testid="follow-up"] tbody a').first.click()
         frame.locator('[data-testid="personal-data"]').wait_for(state="visible")
         check(page, "follow-up record", output_dir)
+        frame.locator('[data-testid="personal-data"] a').filter(has_text="Registre").click()
+        frame.locator('[data-testid="privacy-register"]').wait_for(state="visible")
+        check(page, "privacy register", output_dir)
     finally:
         context.close()

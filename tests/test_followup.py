@@ -6,6 +6,7 @@ import csv
 import html
 import io
 import json
+import re
 
 from sqlalchemy import func, select
 
@@ -303,3 +304,57 @@ def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_
     rows = list(csv.DictReader(io.StringIO(client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True).lstrip("\ufeff")),
                                delimiter=";"))
     assert sum("(contenu retiré du catalogue)" in row["Activité"] for row in rows) == 2  # one per learner
+
+
+def register_rows(text: str) -> list[list[str]]:
+    """The register page's rows, as the cells' text."""
+    body = text.split('data-testid="privacy-register"', 1)[1].split("</table>", 1)[0]
+    rows = []
+    for row in body.split("<tbody>", 1)[1].split("<tr")[1:]:
+        cells = re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        rows.append([html.unescape(re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", cell))).strip() for cell in cells])
+    return rows
+
+
+def test_exports_and_erasures_are_entered_in_the_platforms_register(client, platform, http_mock):
+    c = course(client, platform)
+    url = admin(client, platform)
+    assert "Aucun export ni effacement" in page(client, url + "admin/privacy-register")
+    assert client.get(url + f"admin/people/{c['b']}/data.json").status_code == 200
+    assert client.get(url + f"admin/people/{c['a']}/data.json").status_code == 200
+    assert client.post(url + f"admin/people/{c['a']}/erase", data={"confirm": "yes"}).status_code == 200
+    rows = register_rows(page(client, url + "admin/privacy-register"))
+    assert [row[1] for row in rows] == ["Effacement", "Export", "Export"]  # latest first
+    erasure, export_a, export_b = rows
+    # The erased person is named by their platform user id only, on the erasure and on the earlier export.
+    assert erasure[2] == export_a[2] == "Personne effacée Identifiant sur la plateforme : learner-a"
+    assert export_b[2].startswith("Noah Petit")
+    assert erasure[3] == export_a[3] == "Sam Leroy"
+    assert int(erasure[4]) >= 5 and int(export_a[4]) >= 4
+    # The register is the centre's: not in the person's export, not for trainers or another platform.
+    assert "privacy_event" not in client.get(url + f"admin/people/{c['b']}/data.json").get_json()["tables"]
+    assert client.get(c["trainer"] + "admin/privacy-register").status_code == 403
+    assert 'data-testid="privacy-register-link"' not in page(client, c["trainer"] + "follow-up")
+    assert 'data-testid="privacy-register-link"' in page(client, url + "follow-up")
+    other = TestPlatform(issuer="https://other-moodle.test", client_id="client-2", key_name="platform-b")
+    other.serve_jwks(http_mock)
+    other.register()
+    admin_b = landing_url(other.launch(client, "admin", sub="admin-b", link_id="link-1"))
+    assert "Aucun export ni effacement" in page(client, admin_b + "admin/privacy-register")
+
+
+def test_the_cli_enters_its_exports_and_erasures_in_the_register(app, client, platform, tmp_path):
+    course(client, platform)
+    runner = app.test_cli_runner()
+    keys = ["--issuer", platform.issuer, "--client-id", platform.client_id]
+    assert runner.invoke(args=["lti-tool", "export-person", *keys, "--sub", "learner-b",
+                               "-o", str(tmp_path / "noah.json")]).exit_code == 0
+    assert runner.invoke(args=["lti-tool", "erase-person", *keys, "--sub", "learner-a", "--yes"]).exit_code == 0
+    result = runner.invoke(args=["lti-tool", "privacy-register", *keys])
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\t") for line in result.output.splitlines()]
+    assert [(kind, sub, name, actor) for _at, kind, sub, name, actor, _rows in lines] == [
+        ("erasure", "learner-a", "-", "cli"), ("export", "learner-b", "Noah Petit", "cli")]
+    assert "submission 1" in lines[0][5] and lines[0][0].endswith("Z")
+    unknown = runner.invoke(args=["lti-tool", "privacy-register", "--issuer", "https://nowhere.test", "--client-id", "x"])
+    assert unknown.exit_code == 1 and "no platform" in unknown.output

@@ -14,3 +14,4 @@ bp.add_url_rule("/follow-up/<int:user_pk>.csv", view_func=views.record_csv, meth
 bp.add_url_rule("/follow-up/<int:user_pk>.json", view_func=views.record_json, methods=["GET"])
 bp.add_url_rule("/admin/people/<int:user_pk>/data.json", view_func=views.person_data, methods=["GET"])
 bp.add_url_rule("/admin/people/<int:user_pk>/erase", view_func=views.erase_person, methods=["POST"])
+bp.add_url_rule("/admin/privacy-register", view_func=views.privacy_register, methods=["GET"])

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, select, update
+from sqlalchemy.orm import aliased
 
 from ..common.i18n import lazy_gettext as _l
 from ..errors import ToolError
@@ -23,12 +24,14 @@ from ..extensions import db
 from ..llm.log import forget_texts_of
 from ..lti.models import LtiUser, Platform, utcnow
 from ..lti.services import platform_user
+from .models import PrivacyEvent
 
 log = logging.getLogger(__name__)
 
 # Technical rows that say nothing about the person beyond what the others say: launch sessions
-# (a token digest, expiring within hours) and the grade outbox (copies of grades, for delivery).
-NOT_EXPORTED = {"launch_session", "score_outbox"}
+# (a token digest, expiring within hours) and the grade outbox (copies of grades, for delivery);
+# and the register of the requests about their data, which is the centre's, not theirs.
+NOT_EXPORTED = {"launch_session", "score_outbox", "privacy_event"}
 # Our own row numbers for people and platforms: meaningless outside the tool.
 INTERNAL_COLUMNS = {"user_pk", "subject_pk", "platform_id"}
 
@@ -56,9 +59,11 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def export_person(user: LtiUser) -> dict[str, Any]:
+def export_person(user: LtiUser, *, requested_by: int | None = None) -> dict[str, Any]:
     """Every row about `user`, table by table, as JSON-ready dicts: their own data, and the AI
-    calls they made or that were about their work, with what was sent and answered."""
+    calls they made or that were about their work, with what was sent and answered. The export
+    is entered in the register (`requested_by`: the administrator's user, None from the CLI);
+    the caller commits."""
     platform = db.session.get(Platform, user.platform_id)
     data: dict[str, Any] = {
         "person": {"platform_user_id": user.sub, "name": user.name, "first_seen_at": _plain(user.created_at),
@@ -77,6 +82,8 @@ def export_person(user: LtiUser) -> dict[str, Any]:
                  for row in rows]
         if found:
             data["tables"].setdefault(table.name, []).extend(found)
+    _register("export", user.platform_id, requested_by, subject_pk=user.id,
+              rows={name: len(rows) for name, rows in data["tables"].items()})
     return data
 
 
@@ -90,11 +97,14 @@ class Erased:
 def erase_person(user: LtiUser, *, requested_by: int | None = None) -> Erased:
     """Delete `user` and their data; unlink their traces as staff; blank their AI calls' texts
     (their counts stay for the centre's usage figures). `requested_by`, the user asking from a
-    launch, cannot erase themselves (their launch would end mid-request). The caller commits."""
+    launch (None from the CLI), cannot erase themselves (their launch would end mid-request).
+    The erasure is entered in the register with the person's platform user id. The caller commits."""
     if requested_by == user.id:
         raise ToolError(_l("You cannot erase your own data while you use the tool."), status=409, code="erase_self")
-    user_pk, platform_id = user.id, user.platform_id
+    user_pk, platform_id, sub = user.id, user.platform_id, user.sub
     blanked = forget_texts_of(user_pk)
+    # Earlier entries about them in the register keep their platform user id, as the erasure's does.
+    db.session.execute(update(PrivacyEvent).where(PrivacyEvent.subject_pk == user_pk).values(subject_sub=sub))
     deleted: dict[str, int] = {}
     unlinked: dict[str, int] = {}
     for table, column, rule in _references():
@@ -108,6 +118,38 @@ def erase_person(user: LtiUser, *, requested_by: int | None = None) -> Erased:
                 unlinked[table.name] = unlinked.get(table.name, 0) + count
     db.session.execute(delete(LtiUser).where(LtiUser.id == user_pk))
     db.session.expunge(user)
+    _register("erasure", platform_id, requested_by, subject_sub=sub, rows={**deleted, "lti_user": 1})
     log.info("person erased", extra={"platform_id": platform_id, "deleted": deleted, "unlinked": unlinked,
                                      "ai_calls_blanked": blanked})
     return Erased(rows_deleted=deleted, rows_unlinked=unlinked, ai_calls_blanked=blanked)
+
+
+def _register(kind: str, platform_id: int, actor_pk: int | None, **values: Any) -> None:
+    db.session.add(PrivacyEvent(platform_id=platform_id, kind=kind, channel="cli" if actor_pk is None else "tool",
+                                actor_pk=actor_pk, **values))
+
+
+@dataclass(frozen=True)
+class RegisterEntry:
+    at: datetime
+    kind: str  # export | erasure
+    channel: str  # tool | cli
+    actor: str | None  # the administrator's name; None from the CLI or once they are erased
+    subject: str | None  # the person's name while they are known here
+    subject_sub: str | None  # the person's platform user id, kept for an erasure
+    rows: dict[str, int]
+
+
+def register_of(platform_id: int, limit: int = 500) -> list[RegisterEntry]:
+    """The platform's exports and erasures, latest first (at most `limit`)."""
+    actor, subject = aliased(LtiUser), aliased(LtiUser)
+    found = db.session.execute(
+        select(PrivacyEvent, actor.name, subject.name, subject.sub)
+        .outerjoin(actor, actor.id == PrivacyEvent.actor_pk)
+        .outerjoin(subject, subject.id == PrivacyEvent.subject_pk)
+        .where(PrivacyEvent.platform_id == platform_id)
+        .order_by(PrivacyEvent.id.desc()).limit(limit)
+    ).all()
+    return [RegisterEntry(at=event.created_at, kind=event.kind, channel=event.channel, actor=actor_name,
+                          subject=subject_name, subject_sub=event.subject_sub or subject_sub, rows=dict(event.rows))
+            for event, actor_name, subject_name, subject_sub in found]

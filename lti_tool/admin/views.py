@@ -84,8 +84,11 @@ def record_json(user_pk: int):
 
 @launch_required("admin")
 def person_data(user_pk: int):
-    person = privacy.find_person(current_launch().platform_id, user_pk)
-    response = current_app.json.response(privacy.export_person(person))
+    session = current_launch()
+    person = privacy.find_person(session.platform_id, user_pk)
+    data = privacy.export_person(person, requested_by=session.user_pk)
+    db.session.commit()  # the register's entry
+    response = current_app.json.response(data)
     response.headers["Content-Disposition"] = f"attachment; filename=personal-data-{user_pk}.json"
     return response
 
@@ -101,3 +104,10 @@ def erase_person(user_pk: int):
     erased = privacy.erase_person(person, requested_by=session.user_pk)
     db.session.commit()
     return render_template("admin/erased.html", launch=session, token=g.launch_token, name=name, erased=erased)
+
+
+@launch_required("admin")
+def privacy_register():
+    session = current_launch()
+    return render_template("admin/register.html", launch=session, token=g.launch_token,
+                           entries=privacy.register_of(session.platform_id))

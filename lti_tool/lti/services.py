@@ -110,14 +110,19 @@ def adopt_first_deployment(platform_id: int, deployment_id: str) -> bool:
 def add_deployments(issuer: str, client_id: str, deployment_ids) -> tuple[Platform, list[str]]:
     """Add deployment ids to a registered platform (a platform whose registration named none, as
     Canvas's does, or a second deployment of the tool). LookupError if it is not registered."""
-    platform = db.session.execute(
-        select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
-    ).scalar_one_or_none()
+    platform = platform_by_keys(issuer, client_id)
     if platform is None:
         raise LookupError(f"no platform {issuer} with client id {client_id}")
     added = _add_deployments(platform, deployment_ids)
     log.info("deployments added", extra={"platform_id": platform.id, "count": len(added)})
     return platform, added
+
+
+def platform_by_keys(issuer: str, client_id: str) -> Platform | None:
+    """The registration (issuer, client id), active or not."""
+    return db.session.execute(
+        select(Platform).where(Platform.issuer == issuer, Platform.client_id == client_id)
+    ).scalar_one_or_none()
 
 
 def platform_user(platform_id: int, user_pk: int) -> LtiUser | None:
