@@ -7,10 +7,11 @@ import re
 
 import jwt
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from lti_tool.activities.models import Activity
 from lti_tool.extensions import db
+from lti_tool.policy.models import Submission
 
 from .lti_platform import CLAIM, landing_url
 
@@ -114,6 +115,38 @@ def test_unconfigured_link_says_so_to_learners_and_trainer_binds_it_once(client,
     page = platform.launch(app.test_client(), "learner").get_data(as_text=True)
     assert 'id="m2.t4"' in page
     assert db.session.execute(select(Activity.catalogue_item)).scalar_one() == "m2.t4"
+
+
+def test_a_link_whose_content_left_the_catalogue_is_bound_again_and_keeps_its_submissions(client, platform, app):
+    from .test_submissions import REQUIRED, submit, tick, work
+
+    placed = {CLAIM + "custom": {"catalogue_item": "m1.t2"}}
+    learner = landing_url(platform.launch(client, "learner", **placed))
+    work(client, learner)
+    assert tick(client, learner, *REQUIRED).status_code == 200
+    assert submit(client, learner).status_code == 201
+    activity = db.session.execute(select(Activity)).scalar_one()
+    activity.catalogue_item = "m1.t9"  # a content update removed the item
+    db.session.commit()
+    page = html.unescape(platform.launch(app.test_client(), "learner", **placed).get_data(as_text=True))
+    assert 'data-testid="content-removed"' in page and "n'est plus proposé" in page
+    assert "pas encore configurée" not in page
+    trainer = platform.launch(client, "trainer", sub="teacher-1", **placed)
+    text = html.unescape(trainer.get_data(as_text=True))
+    assert 'data-testid="bind-form"' in text and "n'est plus dans le catalogue" in text
+    url = landing_url(trainer)
+    assert client.post(url + "bind", data={"item": "m9.none"}).status_code == 422  # still only catalogue items
+    assert client.post(url + "bind", data={"item": "m2.t4"}).status_code == 303
+    assert client.post(url + "bind", data={"item": "m1"}).status_code == 303  # the new binding stays
+    db.session.expire_all()
+    activity = db.session.get(Activity, activity.id)
+    assert (activity.catalogue_item, activity.bound_by) == ("m2.t4", "trainer")
+    page = platform.launch(app.test_client(), "learner", **placed).get_data(as_text=True)
+    assert 'id="m2.t4"' in page and 'data-testid="content-removed"' not in page
+    # The submission made on the removed content is still the learner's, on their record.
+    assert db.session.execute(select(func.count()).select_from(Submission)).scalar_one() == 1
+    line = client.get(url + "follow-up.json").get_json()["learners"][0]["activities"][0]
+    assert (line["versions"], line["status"], line["content_removed"]) == (1, "submitted", False)
 
 
 def test_learner_cannot_bind(client, platform):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, select
+from sqlalchemy import and_, bindparam, func, literal, select, update
 from sqlalchemy.orm import aliased
 
 from ..catalogue.services import Catalogue, Module
@@ -113,10 +113,24 @@ def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:
     return None
 
 
-def bind(link: ResourceLink, item_id: str, bound_by: str) -> Activity:
-    """Bind `link` to `item_id` once: a link already bound keeps its item. Flushes."""
+def bind(link: ResourceLink, item_id: str, bound_by: str, catalogue: Catalogue | None = None) -> Activity:
+    """Bind `link` to `item_id` once: a link already bound keeps its item, unless `catalogue`
+    is given and no longer has that item (a content update removed it): then the link delivers
+    `item_id` from now on, and the work done on the removed content stays. Flushes."""
     insert_ignoring_conflict(Activity, resource_link_pk=link.id, catalogue_item=item_id, bound_by=bound_by)
-    return db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one()
+    activity = db.session.execute(select(Activity).where(Activity.resource_link_pk == link.id)).scalar_one()
+    removed = activity.catalogue_item
+    if catalogue is not None and removed != item_id and catalogue.item(removed) is None:
+        # Compare and set: of two trainers choosing at once, the first choice stands.
+        db.session.execute(update(Activity).where(Activity.id == activity.id, Activity.catalogue_item == removed)
+                           .values(catalogue_item=item_id, bound_by=bound_by))
+        db.session.refresh(activity)
+    return activity
+
+
+def content_removed(activity: Activity | None, catalogue: Catalogue) -> bool:
+    """The activity is bound to an item the catalogue no longer has."""
+    return activity is not None and catalogue.item(activity.catalogue_item) is None
 
 
 @dataclass(frozen=True)

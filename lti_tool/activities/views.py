@@ -18,7 +18,7 @@ from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state, parts_shown
-from .services import activity_for, bind, course_activities, item_view, prefetch_page_rows
+from .services import activity_for, bind, content_removed, course_activities, item_view, prefetch_page_rows
 from .wheel import radar_svg
 from ..policy.scales import DEFAULT_LEVEL
 from ..policy.services import centre_scale
@@ -69,7 +69,8 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
         panel = trainer_panel(session, activity) if staff else learner_panel(session, activity)
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
-                           wheels=wheels, editable=editable, panel=panel)
+                           wheels=wheels, editable=editable, panel=panel,
+                           content_removed=view is None and content_removed(activity, catalogue))
 
 
 @launch_required()
@@ -85,14 +86,15 @@ def link_page(link_pk: int):
 
 @launch_required("trainer", "admin")
 def bind_link():
-    """A trainer binds a link placed without Deep Linking to a catalogue item, once."""
+    """A trainer binds a link placed without Deep Linking to a catalogue item, once (again if
+    the content it delivered has left the catalogue)."""
     session = current_launch()
     if session.resource_link is None:
         raise LtiRefusal("not_in_scope")
     item_id = request.form.get("item", "")
     if get_catalogue(session.locale).item(item_id) is None:
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
-    bind(session.resource_link, item_id, "trainer")
+    bind(session.resource_link, item_id, "trainer", get_catalogue(session.locale))
     db.session.commit()
     return redirect(url_for("activities.home", token=g.launch_token), code=303)
 
