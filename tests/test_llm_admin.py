@@ -139,6 +139,27 @@ def test_an_endpoint_inside_a_private_network_is_refused_unless_the_operator_all
     assert saved.status_code == 303 and row().base_url == server.openai_base_url
 
 
+def test_a_saved_endpoint_that_now_points_inside_a_private_network_is_not_called(app, client, platform, server):
+    """A name checked when it was saved can resolve elsewhere later (DNS rebinding): every call
+    checks the centre's endpoint again. Here the saved address is the fake provider's, on
+    127.0.0.1, as a public name would be once its DNS points at the operator's machine."""
+    admin = admin_url(platform, client)
+    saved = client.post(admin + "admin/llm", data=form(base_url=server.openai_base_url, confirm_eu="on"))
+    assert saved.status_code == 303  # allowed when saved (here: the operator allowed internal endpoints)
+    learner = open_item(platform, client, sub="learner-z")
+    before = len(server.requests)
+    app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"] = False
+    refused = client.post(learner + "ai/complete", json={"purpose": "assistant", "prompt": "Bonjour"})
+    error = refused.get_json()["error"]
+    assert refused.status_code == 503 and error["code"] == "endpoint_refused"
+    assert "administrateur" in error["message"]
+    assert len(server.requests) == before  # nothing was sent
+    assert [call.outcome for call in calls()] == ["endpoint_refused"]
+    app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"] = True
+    answered = client.post(learner + "ai/complete", json={"purpose": "assistant", "prompt": "Bonjour"})
+    assert answered.status_code == 200 and len(server.requests) == before + 1
+
+
 def test_bad_values_are_refused_with_the_field_named(client, platform):
     admin = admin_url(platform, client)
     for values, field in ((form(temperature="3"), "temperature"), (form(max_tokens="-1"), "max_tokens"),

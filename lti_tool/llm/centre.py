@@ -165,6 +165,23 @@ def _cache() -> OrderedDict[ProviderSettings, LLMProvider]:
     return current_app.extensions.setdefault("llm_providers", OrderedDict())
 
 
+def check_centre_address(row: LlmConfig | None) -> None:
+    """Before each call: the centre's own endpoint URL must still point outside a private
+    network, unless the operator allows such endpoints (LLM_ALLOW_INTERNAL_ENDPOINTS). Its name
+    was checked when the administrator saved it, but what a name resolves to can change since
+    (DNS rebinding): the tool would then send prompts to, and show answers from, its operator's
+    network. A name that does not resolve now is left to the call, which fails as unreachable.
+    The operator's own endpoint (environment) is not checked. Raises EndpointRefused."""
+    if row is None or not row.base_url or current_app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"]:
+        return
+    host = urlsplit(row.base_url).hostname
+    if host and address_kind(host) == "internal":
+        log.warning("centre endpoint now resolves inside a private network",
+                    extra={"platform_id": row.platform_id, "host": host})
+        raise EndpointRefused(f"The endpoint {host} now points inside a private network.", reason="internal_address",
+                              url=f"{urlsplit(row.base_url).scheme}://{host}")
+
+
 def provider_for(settings: ProviderSettings) -> LLMProvider:
     """The provider for `settings`, with retries and the endpoint's circuit breaker, built once
     per process (an SDK client keeps its connections). Raises LLMBadConfig (EndpointRefused for

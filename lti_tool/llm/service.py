@@ -37,7 +37,14 @@ from ..extensions import db
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..policy.services import assistant_level
 from .base import ChatMessage, Completion, CompletionStream, LLMCircuitOpen, LLMError, ProviderSettings
-from .centre import centre_config, environment_settings, merge_settings, provider_for, settings_problem
+from .centre import (
+    centre_config,
+    check_centre_address,
+    environment_settings,
+    merge_settings,
+    provider_for,
+    settings_problem,
+)
 from .models import AiCall
 from .privacy import Pseudonymiser, StreamRestorer
 from .prompts import system_prompt
@@ -373,6 +380,7 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
 
     started = time.perf_counter()
     try:
+        check_centre_address(row)
         provider = provider_for(settings)
         if stream:
             return ChatStream(provider.stream(sent), guard, pending, mode, provider.is_demo)
