@@ -55,6 +55,11 @@ def registration_url(ttl: int | None) -> None:
     click.echo(f"{current_app.config['TOOL_BASE_URL']}/lti/register?invite={token}")
 
 
+def _no_platform(issuer: str, client_id: str):
+    click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
+    raise SystemExit(1)
+
+
 def _load_or_exit(schema, values: dict):
     """`values` loaded by `schema`, or each problem printed and exit status 2."""
     try:
@@ -102,8 +107,7 @@ def add_deployment(issuer, client_id, deployment_ids) -> None:
     try:
         platform, added = lti_services.add_deployments(data["issuer"], data["client_id"], data["deployment_ids"])
     except LookupError:
-        click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
-        raise SystemExit(1) from None
+        _no_platform(issuer, client_id)
     db.session.commit()
     click.echo(f"Platform {platform.id}: added {', '.join(added) if added else 'nothing (already known)'}.")
 
@@ -133,17 +137,25 @@ def _person_or_exit(issuer: str, client_id: str, sub: str):
     return person
 
 
-_PERSON_OPTIONS = [
+_PLATFORM_OPTIONS = [
     click.option("--issuer", required=True, help="Platform ID (issuer), as list-platforms shows it."),
     click.option("--client-id", required=True, help="Its client ID."),
+]
+_PERSON_OPTIONS = _PLATFORM_OPTIONS + [
     click.option("--sub", required=True, help="The person's user id on the platform (Moodle: the user id in their profile URL)."),
 ]
 
 
-def _person_options(command):
-    for option in reversed(_PERSON_OPTIONS):
-        command = option(command)
-    return command
+def _with_options(options):
+    def decorate(command):
+        for option in reversed(options):
+            command = option(command)
+        return command
+    return decorate
+
+
+_platform_options = _with_options(_PLATFORM_OPTIONS)
+_person_options = _with_options(_PERSON_OPTIONS)
 
 
 @cli.command("export-person")
@@ -174,14 +186,12 @@ def erase_person(issuer, client_id, sub, yes) -> None:
 
 
 @cli.command("privacy-register")
-@click.option("--issuer", required=True, help="Platform ID (issuer), as list-platforms shows it.")
-@click.option("--client-id", required=True, help="Its client ID.")
+@_platform_options
 def privacy_register(issuer, client_id) -> None:
     """The platform's personal data exports and erasures, latest first (tab-separated)."""
     platform = lti_services.platform_by_keys(issuer, client_id)
     if platform is None:
-        click.echo(f"Error: no platform {issuer} with client id {client_id} (see list-platforms).", err=True)
-        raise SystemExit(1)
+        _no_platform(issuer, client_id)
     for entry in privacy.register_of(platform.id):
         rows = ", ".join(f"{table} {count}" for table, count in sorted(entry.rows.items()))
         click.echo("\t".join([f"{entry.at:%Y-%m-%d %H:%M:%S}Z", entry.kind, entry.subject_sub or "-",

@@ -70,7 +70,7 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
                            wheels=wheels, editable=editable, panel=panel,
-                           content_removed=view is None and content_removed(activity, catalogue))
+                           content_removed=content_removed(activity, catalogue))
 
 
 @launch_required()

@@ -174,12 +174,12 @@ def check_centre_address(row: LlmConfig | None) -> None:
     The operator's own endpoint (environment) is not checked. Raises EndpointRefused."""
     if row is None or not row.base_url or current_app.config["LLM_ALLOW_INTERNAL_ENDPOINTS"]:
         return
-    host = urlsplit(row.base_url).hostname
-    if host and address_kind(host) == "internal":
+    parts = urlsplit(row.base_url)
+    if parts.hostname and address_kind(parts.hostname) == "internal":
         log.warning("centre endpoint now resolves inside a private network",
-                    extra={"platform_id": row.platform_id, "host": host})
-        raise EndpointRefused(f"The endpoint {host} now points inside a private network.", reason="internal_address",
-                              url=f"{urlsplit(row.base_url).scheme}://{host}")
+                    extra={"platform_id": row.platform_id, "host": parts.hostname})
+        raise EndpointRefused(f"The endpoint {parts.hostname} now points inside a private network.",
+                              reason="internal_address", url=f"{parts.scheme}://{parts.hostname}")
 
 
 def provider_for(settings: ProviderSettings) -> LLMProvider:
