@@ -88,6 +88,10 @@ class Config:
         # Catalogue text rendered once per process (lti_tool.catalogue.text.catalogue_fragment);
         # off while editing templates or catalogue content under a running server.
         self.FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", True)
+        # A returning learner's launch page, kept per process for the rows it was made of
+        # (lti_tool.common.pages): how many pages (0: none) and for how many seconds at most.
+        self.PAGE_CACHE_SIZE = env_int("PAGE_CACHE_SIZE", 512)
+        self.PAGE_CACHE_TTL = env_int("PAGE_CACHE_TTL", 600)
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.validate()
 

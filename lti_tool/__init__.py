@@ -21,6 +21,7 @@ from .cli import cli
 from .common.fragments import shared_fragment
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
 from .common.logging import install_redaction
+from .common.pages import install_page_cache
 from .common.store import make_store
 from .errors import register_error_handlers
 from .demo.blueprint import bp as demo_bp
@@ -60,6 +61,12 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 def configure_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Statements run five times on a connection are prepared (psycopg); planned once, not on
+        # every run: every query here looks rows up by key, where the generic plan is the plan.
+        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+        options["connect_args"] = {**options.get("connect_args", {}),
+                                   "options": "-c plan_cache_mode=force_generic_plan"}
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     missing = missing_catalogues(TRANSLATIONS, app.config["SUPPORTED_LOCALES"])
@@ -75,6 +82,7 @@ def configure_extensions(app: Flask) -> None:
 
 def configure_services(app: Flask) -> None:
     app.extensions["lti_store"] = app.config.get("LTI_STORE") or make_store(app.config["REDIS_URL"])
+    install_page_cache(app)
     http = requests.Session()
     http.headers["User-Agent"] = USER_AGENT
     app.extensions["lti_http"] = http

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Callable
 from dataclasses import dataclass
+from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, literal, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import and_, bindparam, func, inspect, literal, select, update
+from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from ..catalogue.services import Catalogue, Module
 from ..common.db import insert_ignoring_conflict, json_rows
@@ -14,8 +17,11 @@ from ..common.memo import MISSING, prefetched, remember_prefetched, request_memo
 from ..extensions import db
 from ..llm.models import LlmConfig
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
-from ..lti.models import LtiUser, ResourceLink
-from ..lti.services import KNOWN_ROWS, KnownRows, known_rows, known_rows_params
+from ..lti.models import Context, LtiUser, ResourceLink
+from ..lti.roles import LEARNER
+from ..lti.services import (INSERT_RETURNING_SESSION, KNOWN_ROWS, RETURNING_SESSION_CTE, KnownRows, NewSession,
+                            OpenedSession, attach_session, known_rows, known_rows_params, new_session,
+                            store_as_claimed, stored_as_claimed)
 from ..marking.models import Grade
 from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
 from .models import Activity
@@ -95,6 +101,118 @@ def landing_rows(platform_id: int, claims: dict[str, Any]) -> KnownRows:
     if known.user is not None and known.link is not None:
         _remember_page_rows(known.link.id, platform_id, known.user.id, row[3:])
     return known
+
+
+# PostgreSQL: the same statement writes the returning user's session row (a data-modifying CTE).
+_LANDING_ROWS_OPENING = _LANDING_ROWS.add_cte(RETURNING_SESSION_CTE).add_columns(
+    select(RETURNING_SESSION_CTE.c.id).scalar_subquery())
+# Every row a launch page is made of, in the order _LANDING_ROWS reads them; its JSON values follow.
+_PAGE_ENTITIES = (LtiUser, Context, ResourceLink, Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings,
+                  LlmConfig)
+
+
+def _entity_columns(statement, models) -> tuple[list[tuple[Any, int, tuple[str, ...]]], int]:
+    """Where each of `models` sits in a row of `statement` run on a Connection, without the ORM
+    (one column a value): (model, first position, attribute names), and the position after."""
+    columns = list(statement.selected_columns)
+    layout, position = [], 0
+    for model in models:
+        mapper, start = inspect(model), position
+        while position < len(columns) and getattr(columns[position], "table", None) is model.__table__:
+            position += 1
+        names = tuple(mapper.get_property_by_column(column).key for column in columns[start:position])
+        assert names and names[0] == "id", (model, names)
+        layout.append((model, start, names))
+    return layout, position
+
+
+_LANDING_LAYOUT, _LANDING_JSON_START = _entity_columns(_LANDING_ROWS, _PAGE_ENTITIES)
+
+
+def _as_read(row, model, start: int, names: tuple[str, ...]) -> SimpleNamespace | None:
+    """The row of `model` at `start` in `row` as plain attributes, to be compared (no ORM object)."""
+    return None if row[start] is None else SimpleNamespace(**dict(zip(names, row[start:start + len(names)])))
+
+
+def _entity(row, model, start: int, names: tuple[str, ...]):
+    """The row of `model` at `start` in `row` (see _entity_columns) as an ORM object attached to
+    the session as if loaded (no query, no flush); None if there is none (its id is NULL)."""
+    if row[start] is None:
+        return None
+    entity = model(**dict(zip(names, row[start:start + len(names)])))
+    make_transient_to_detached(entity)
+    db.session.add(entity)
+    return entity
+
+
+@dataclass
+class Landing:
+    """A launch's session row and how to build its first page (activities.views.landing_page)."""
+
+    token: str
+    session_id: int
+    page_key: str | None  # the page cache's key (page_key), if the page may be cached
+    build: Callable[[], OpenedSession]  # the session as an ORM object, its rows prefetched: for a render
+    _opened: OpenedSession | None = None
+
+    @classmethod
+    def of(cls, opened: OpenedSession) -> Landing:
+        return cls(opened.token, opened.session.id, None, lambda: opened)
+
+    def opened(self) -> OpenedSession:
+        if self._opened is None:
+            self._opened = self.build()
+        return self._opened
+
+
+def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> Landing | None:
+    """A resource link launch, under the view's autocommit: in one round trip on PostgreSQL
+    (two on SQLite), open its session if its user, course and link are stored already (the
+    link in that course) and read what its landing page shows.
+
+    A returning user stored as the claims say wrote their session row and nothing else. One
+    whose name, titles or last launch must be updated gets them written in one transaction (the
+    session row has committed). Anyone else (a first launch, a link claimed by another course)
+    wrote nothing: None, and lti.services.open_launch_session stores the launch, or refuses it.
+
+    The statement runs without the ORM: a learner's page served from the page cache needs
+    none of its rows as objects; they are built only when the page is rendered.
+    """
+    new = new_session(platform_id, claims, locale, ttl_seconds)
+    params = {**known_rows_params(platform_id, claims), **new.params()}
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        *row, session_id = connection.execute(_LANDING_ROWS_OPENING, params).one()
+    else:  # SQLite writes nothing in a CTE: the same two statements one after the other
+        session_id = connection.execute(INSERT_RETURNING_SESSION, params).scalar_one_or_none()
+        row = connection.execute(_LANDING_ROWS, params).one()
+    if session_id is None:
+        return None
+    if not stored_as_claimed(KnownRows(*(_as_read(row, *place) for place in _LANDING_LAYOUT[:3])), claims):
+        # Written in one transaction, where they are read again.
+        return Landing.of(attach_session(session_id, new, *store_as_claimed(platform_id, claims)))
+
+    def build() -> OpenedSession:
+        user, context, link, *page_rows = (_entity(row, *place) for place in _LANDING_LAYOUT)
+        _remember_page_rows(link.id, platform_id, user.id, (*page_rows, *row[_LANDING_JSON_START:]))
+        return attach_session(session_id, new, user, context, link)
+
+    # A learner's page shows only these rows; a trainer's also the class's work, read elsewhere.
+    key = page_key(new, row) if new.values["role"] == LEARNER else None
+    return Landing(new.token, session_id, key, build)
+
+
+# What the page shows of the session itself; not its token, digest or times (new every launch).
+_PAGE_SESSION_VALUES = ("platform_id", "deployment_id", "role", "message_type", "locale", "services")
+
+
+def page_key(new: NewSession, row) -> str:
+    """A digest of everything a returning user's launch page is made of: the session's values
+    it shows, every column of every row _LANDING_ROWS read (user, course, link, activity,
+    policy, ticks, grade, centre and LLM settings) and the user's work on the activity. The
+    rest of the page (catalogue, templates, translations, settings) is fixed for the process."""
+    parts = ([new.values[name] for name in _PAGE_SESSION_VALUES], tuple(row))
+    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
 
 
 def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:

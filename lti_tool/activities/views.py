@@ -6,6 +6,7 @@ from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..common.i18n import lazy_gettext as _l
+from ..common.pages import page_cache
 from ..catalogue.services import get_catalogue
 from ..errors import ToolError
 from ..extensions import db
@@ -18,7 +19,8 @@ from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state, parts_shown
-from .services import activity_for, bind, content_removed, course_activities, item_view, prefetch_page_rows
+from .services import (Landing, activity_for, bind, content_removed, course_activities, item_view,
+                       prefetch_page_rows)
 from .wheel import radar_svg
 from ..policy.scales import DEFAULT_LEVEL
 from ..policy.services import centre_scale
@@ -46,6 +48,21 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
                                accept_multiple=_accepts_multiple(session), scale=scale,
                                default_level=DEFAULT_LEVEL[scale.code])
     return _link_page(session, session.resource_link, token, landing_url)
+
+
+def landing_page(landing: Landing) -> str:
+    """render_landing for a launch; with a page key (a returning learner whose rows are as the
+    key says, activities.services.page_key), the page rendered for that key before, if the
+    page cache still has it, with this launch's token in its URLs."""
+    cache = page_cache()
+    if landing.page_key is None or cache is None:
+        opened = landing.opened()
+        return render_landing(opened.session, opened.token)
+    page = cache.get(landing.page_key)
+    if page is None:
+        page = render_landing(landing.opened().session, cache.placeholder)
+        cache.put(landing.page_key, page)
+    return page.replace(cache.placeholder, landing.token)
 
 
 def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:

@@ -19,6 +19,7 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import aliased
 
 from ..common.i18n import lazy_gettext as _l
+from ..common.pages import page_cache
 from ..errors import ToolError
 from ..extensions import db
 from ..llm.log import forget_texts_of
@@ -118,6 +119,9 @@ def erase_person(user: LtiUser, *, requested_by: int | None = None) -> Erased:
                 unlinked[table.name] = unlinked.get(table.name, 0) + count
     db.session.execute(delete(LtiUser).where(LtiUser.id == user_pk))
     db.session.expunge(user)
+    cache = page_cache()
+    if cache is not None:  # this process's pages; other workers' go within PAGE_CACHE_TTL
+        cache.clear()
     _register("erasure", platform_id, requested_by, subject_sub=sub, rows={**deleted, "lti_user": 1})
     log.info("person erased", extra={"platform_id": platform_id, "deleted": deleted, "unlinked": unlinked,
                                      "ai_calls_blanked": blanked})

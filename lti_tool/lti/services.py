@@ -221,6 +221,9 @@ KNOWN_ROWS = _known_rows_query()
 
 @dataclass(frozen=True)
 class KnownRows:
+    """A launch's user, course and link as stored, each None if new: ORM rows, or for
+    stored_as_claimed alone their columns as read (it only compares attributes)."""
+
     user: LtiUser | None
     context: Context | None
     link: ResourceLink | None
@@ -332,7 +335,7 @@ def _upsert_link(platform_id: int, found: ResourceLink | None, context: Context,
     return link
 
 
-def _stored_as_claimed(known: KnownRows, claims: dict[str, Any]) -> bool:
+def stored_as_claimed(known: KnownRows, claims: dict[str, Any]) -> bool:
     """Whether a resource link launch finds its user, course and link stored as its claims
     describe them: then the session row is all it writes."""
     link_id, context_claim = _launch_keys(claims)
@@ -353,16 +356,89 @@ def _services(claims: dict[str, Any]) -> dict[str, Any]:
 
 
 # On the table, not the entity: a Core INSERT skips the ORM's bulk-insert machinery.
-_INSERT_SESSION = insert(LaunchSession.__table__).returning(LaunchSession.__table__.c.id)
+_SESSIONS = LaunchSession.__table__
+_INSERT_SESSION = insert(_SESSIONS).returning(_SESSIONS.c.id)
 # PostgreSQL: the same statement sets the transaction's `synchronous_commit` off, as SET LOCAL
 # would (set_config's third argument), without a round trip of its own.
-_INSERT_SESSION_NO_WAIT = _INSERT_SESSION.returning(func.set_config("synchronous_commit", "off", True))
+_NO_WAIT = func.set_config("synchronous_commit", "off", True)
+_INSERT_SESSION_NO_WAIT = _INSERT_SESSION.returning(_NO_WAIT)
+
+
+def _insert_returning_session():
+    """INSERT INTO launch_session … SELECT: the session of a launch whose user, course and link
+    are all stored already (the link in that course), found by KNOWN_ROWS' parameters; no row
+    otherwise. Its own values are the `s_*` parameters (session_params)."""
+    platform = bindparam("platform_id")
+    own = {name: bindparam("s_" + name, type_=_SESSIONS.c[name].type) for name in _SESSION_OWN_COLUMNS}
+    found = {"user_pk": LtiUser.id, "context_pk": Context.id, "resource_link_pk": ResourceLink.id}
+    columns = [*own, "platform_id", *found]
+    source = (
+        select(*own.values(), platform, *found.values())
+        .select_from(LtiUser)
+        .join(Context, and_(Context.platform_id == platform, Context.context_id == bindparam("context_id")))
+        .join(ResourceLink, and_(ResourceLink.platform_id == platform, ResourceLink.context_pk == Context.id,
+                                 ResourceLink.resource_link_id == bindparam("link_id")))
+        .where(LtiUser.platform_id == platform, LtiUser.sub == bindparam("sub"))
+    )
+    return insert(_SESSIONS).from_select(columns, source).returning(_SESSIONS.c.id)
+
+
+# A session's columns that come from the launch itself, not from the rows it finds.
+_SESSION_OWN_COLUMNS = ("token_digest", "deployment_id", "role", "message_type", "locale", "services",
+                        "created_at", "expires_at")
+INSERT_RETURNING_SESSION = _insert_returning_session()
+# PostgreSQL runs it as a CTE of the statement that reads the landing page's rows: one round trip
+# reads and writes a returning learner's launch (activities.services.open_landing).
+RETURNING_SESSION_CTE = INSERT_RETURNING_SESSION.returning(_NO_WAIT).cte("new_session")
 
 
 @dataclass(frozen=True)
 class OpenedSession:
     token: str
     session: LaunchSession
+
+
+@dataclass(frozen=True)
+class NewSession:
+    """A launch session about to be written: its bearer token (never stored in clear) and its
+    row's values, user, course and link aside."""
+
+    token: str
+    values: dict[str, Any]
+
+    def params(self) -> dict[str, Any]:
+        """The `s_*` parameters of INSERT_RETURNING_SESSION."""
+        return {"s_" + name: self.values[name] for name in _SESSION_OWN_COLUMNS}
+
+
+def new_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> NewSession:
+    token = new_token()
+    now = utcnow()
+    return NewSession(token, {
+        "token_digest": token_digest(token),
+        "platform_id": platform_id,
+        "deployment_id": claims[CLAIM + "deployment_id"],
+        "role": map_roles(claims.get(CLAIM + "roles") or []),
+        "message_type": claims[CLAIM + "message_type"],
+        "locale": locale,
+        "services": _services(claims),
+        "created_at": now,
+        "expires_at": now + timedelta(seconds=ttl_seconds),
+    })
+
+
+def attach_session(session_id: int, new: NewSession, user: LtiUser, context: Context | None,
+                   link: ResourceLink | None) -> OpenedSession:
+    """The session row `session_id`, written from `new`, attached to the ORM session as if it had
+    been loaded (no unit-of-work flush on the hot path), with its user, course and link."""
+    session = LaunchSession(id=session_id, **new.values, user_pk=user.id, context_pk=context.id if context else None,
+                            resource_link_pk=link.id if link else None, user=user, context=context,
+                            resource_link=link)
+    make_transient_to_detached(session)
+    db.session.add(session)
+    log.info("launch accepted", extra={"platform_id": session.platform_id, "session_id": session_id,
+                                       "role": session.role, "type": session.message_type})
+    return OpenedSession(token=new.token, session=session)
 
 
 def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int,
@@ -381,47 +457,31 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     WAL writer's delay (~0.6 s) is redone by the learner's next click. The launch view commits
     nothing else; grades and submissions are never written in such a transaction.
     """
-    message_type = claims[CLAIM + "message_type"]
-    link_id, context_claim = _launch_keys(claims)
-    if known is not None and _stored_as_claimed(known, claims):
+    if known is not None and stored_as_claimed(known, claims):
         user, context, link = known.user, known.context, known.link  # nothing to write but the session
     else:
-        if known is None or end_autocommit():
-            # Not read yet, or read outside a transaction: what is written from here on is one
-            # transaction, so it reads the rows inside it.
-            known = known_rows(platform_id, claims)
-        user = _upsert_user(platform_id, known.user, claims)
-        context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
-        link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
-    token = new_token()
-    now = utcnow()
-    values = {
-        "token_digest": token_digest(token),
-        "platform_id": platform_id,
-        "deployment_id": claims[CLAIM + "deployment_id"],
-        "user_pk": user.id,
-        "context_pk": context.id if context else None,
-        "resource_link_pk": link.id if link else None,
-        "role": map_roles(claims.get(CLAIM + "roles") or []),
-        "message_type": message_type,
-        "locale": locale,
-        "services": _services(claims),
-        "created_at": now,
-        "expires_at": now + timedelta(seconds=ttl_seconds),
-    }
-    # Every launch writes one row: a plain INSERT, then the row is attached to the ORM session as
-    # if it had been loaded (no unit-of-work flush on the hot path). Its user, course and link are
-    # the objects above.
+        user, context, link = store_as_claimed(platform_id, claims, known)
+    new = new_session(platform_id, claims, locale, ttl_seconds)
+    values = {**new.values, "user_pk": user.id, "context_pk": context.id if context else None,
+              "resource_link_pk": link.id if link else None}
     no_wait = db.session.get_bind().dialect.name == "postgresql"
     session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION, values).scalar_one()
-    session = LaunchSession(id=session_id, **values, user=user, context=context, resource_link=link)
-    make_transient_to_detached(session)
-    db.session.add(session)
-    log.info(
-        "launch accepted",
-        extra={"platform_id": platform_id, "session_id": session.id, "role": session.role, "type": message_type},
-    )
-    return OpenedSession(token=token, session=session)
+    return attach_session(session_id, new, user, context, link)
+
+
+def store_as_claimed(platform_id: int, claims: dict[str, Any], known: KnownRows | None = None
+                     ) -> tuple[LtiUser, Context | None, ResourceLink | None]:
+    """Upsert the launch's user, course and link as its claims describe them, in one
+    transaction (autocommit ends here), re-read inside it. Flushes."""
+    link_id, context_claim = _launch_keys(claims)
+    if end_autocommit() or known is None:
+        # Read outside a transaction, or not read yet: what is written from here on is one
+        # transaction, so it reads the rows inside it.
+        known = known_rows(platform_id, claims)
+    user = _upsert_user(platform_id, known.user, claims)
+    context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
+    link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
+    return user, context, link
 
 
 def discard_launch_session(session_id: int) -> None:

@@ -6,8 +6,8 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
-from ..activities.services import landing_rows
-from ..activities.views import render_landing
+from ..activities.services import Landing, landing_rows, open_landing
+from ..activities.views import landing_page
 from ..common.db import begin_autocommit
 from ..common.i18n import select_locale
 from ..extensions import db
@@ -43,22 +43,29 @@ def launch():
         log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
         raise
     claims = launch.body()
+    platform_id, locale = launch.platform.id, launch.locale or select_locale()
+    ttl = current_app.config["LAUNCH_SESSION_TTL"]
+    landing = None
     if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest":
         # A returning user's launch writes one row (its session): no transaction needed. Any
         # other write (a new user, course or link, changed titles) ends autocommit first.
         begin_autocommit()
-    # One statement reads the rows the launch upserts and those its landing page shows.
-    known = landing_rows(launch.platform.id, claims)
-    opened = open_launch_session(launch.platform.id, claims, launch.locale or select_locale(),
-                                 current_app.config["LAUNCH_SESSION_TTL"], known)
+        # One statement writes a returning user's session and reads what their page shows.
+        landing = open_landing(platform_id, claims, locale, ttl)
+        known = None  # a launch that wrote nothing reads them again in its transaction
+    else:
+        # One statement reads the rows the launch upserts and those its landing page shows.
+        known = landing_rows(platform_id, claims)
+    if landing is None:
+        landing = Landing.of(open_launch_session(platform_id, claims, locale, ttl, known))
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.
     try:
-        response = make_response(render_landing(opened.session, opened.token))
+        response = make_response(landing_page(landing))
     except Exception:
         # Under autocommit the session row is already committed: a launch that fails stores nothing.
-        discard_launch_session(opened.session.id)
+        discard_launch_session(landing.session_id)
         raise
     launch.expire_state_cookie(response)
     db.session.commit()  # on PostgreSQL without waiting for the disk (see open_launch_session)
