@@ -5,7 +5,9 @@ Linking (custom parameter catalogue_item=m2.t1, a theme with three exercises, a 
 the checklist and the declaration form; the AGS claim Moodle adds), as one of 10 learners per client:
   POST /lti/login (302 to the platform) → POST /lti/launch with a signed id_token → the first page.
 For our tool that is login → launch, which answers with the first page itself (200, the page then
-moves its address to /t/<token>/ with history.replaceState); for the bare
+moves its address to /t/<token>/ with history.replaceState; these learners do no work between
+launches, so from their second launch on the page comes from the tool's page cache, which
+--no-page-cache turns off: every page rendered, as after a learner's work changed); for the bare
 pylti1p3 handler (bench/bare_tool.py, the floor) login → launch (200, validation only), or with
 --bare-first-page the same three requests as ours (a diagnostic: what the request shape costs).
 Each level alternates short rounds of both tools, as this machine's CPU speed drifts within seconds.
@@ -259,6 +261,8 @@ def start_tool(platform: Platform, args, log_dir: Path) -> Server:
     }
     if args.workers > 1:  # nonces and login state must be shared by the workers
         env["REDIS_URL"] = args.redis_url
+    if args.no_page_cache:  # every launch renders its page, as after the learner's work has changed
+        env["PAGE_CACHE_SIZE"] = "0"
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     run_checked(flask + ["db", "upgrade"], env)
     run_checked(flask + ["lti-tool", "add-platform", "--issuer", platform.issuer, "--client-id", platform.client_id,
@@ -547,6 +551,8 @@ def parse_args(argv=None):
                         help=f"catalogue item the launched activity was placed with ({ITEM}); '' launches a link "
                              "placed without one (the short 'not set up yet' page): a diagnostic of what the "
                              "activity page costs")
+    parser.add_argument("--no-page-cache", action="store_true",
+                        help="our tool renders every page (PAGE_CACHE_SIZE=0): a diagnostic of what the page cache saves")
     parser.add_argument("--target", type=float, default=0.7, help="tool/bare throughput ratio to reach (0.7)")
     parser.add_argument("--strict", action="store_true", help="exit 2 if a level misses the target")
     args = parser.parse_args(argv)
@@ -603,6 +609,7 @@ def main(argv=None) -> int:
         worker_kind = ("gunicorn.conf.py (gthread, access log)" if args.production_config and args.threads == 1
                        else "sync, no access log" if args.threads == 1 else f"gthread x{args.threads}")
         store = f"Redis ({args.redis_url})" if args.workers > 1 else "in-process"
+        store += ", page cache off" if args.no_page_cache else ""
         print(f"gunicorn: {args.workers} worker(s), {worker_kind}, same for both tools; "
               f"our store: {store}; database: PostgreSQL {args.database}")
         print(f"learners open {('the activity placed with ' + args.item) if args.item else 'an unplaced link'}; "

@@ -364,10 +364,15 @@ _NO_WAIT = func.set_config("synchronous_commit", "off", True)
 _INSERT_SESSION_NO_WAIT = _INSERT_SESSION.returning(_NO_WAIT)
 
 
+# A session's columns that come from the launch itself, not from the rows it finds.
+_SESSION_OWN_COLUMNS = ("token_digest", "deployment_id", "role", "message_type", "locale", "services",
+                        "created_at", "expires_at")
+
+
 def _insert_returning_session():
     """INSERT INTO launch_session … SELECT: the session of a launch whose user, course and link
     are all stored already (the link in that course), found by KNOWN_ROWS' parameters; no row
-    otherwise. Its own values are the `s_*` parameters (session_params)."""
+    otherwise. Its own values are the `s_*` parameters (NewSession.params)."""
     platform = bindparam("platform_id")
     own = {name: bindparam("s_" + name, type_=_SESSIONS.c[name].type) for name in _SESSION_OWN_COLUMNS}
     found = {"user_pk": LtiUser.id, "context_pk": Context.id, "resource_link_pk": ResourceLink.id}
@@ -383,9 +388,6 @@ def _insert_returning_session():
     return insert(_SESSIONS).from_select(columns, source).returning(_SESSIONS.c.id)
 
 
-# A session's columns that come from the launch itself, not from the rows it finds.
-_SESSION_OWN_COLUMNS = ("token_digest", "deployment_id", "role", "message_type", "locale", "services",
-                        "created_at", "expires_at")
 INSERT_RETURNING_SESSION = _insert_returning_session()
 # PostgreSQL runs it as a CTE of the statement that reads the landing page's rows: one round trip
 # reads and writes a returning learner's launch (activities.services.open_landing).
