@@ -170,3 +170,13 @@ def test_the_cache_keeps_at_most_its_size(app, client, platform, renders):
     open_activity(platform, client, sub="learner-2", name="Lou Bernard")  # the one page kept
     assert [sub for sub, _ in renders] == ["learner-1", "learner-2", "learner-1", "learner-2"]
     assert len(page_cache()) == 1
+
+
+def test_every_launch_is_logged_once_without_its_token(app, client, platform, renders, caplog):
+    caplog.set_level("INFO", logger="lti_tool.lti.services")
+    responses = [open_activity(platform, client) for _ in range(3)]  # first, rendered, from the cache
+    accepted = [r for r in caplog.records if r.getMessage() == "launch accepted"]
+    assert len(accepted) == 3
+    assert len({r.session_id for r in accepted}) == 3
+    tokens = [token_of(r) for r in responses]
+    assert not any(token in caplog.text for token in tokens)

@@ -20,7 +20,7 @@ from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
 from ..lti.models import Context, LtiUser, ResourceLink
 from ..lti.roles import LEARNER
 from ..lti.services import (INSERT_RETURNING_SESSION, KNOWN_ROWS, RETURNING_SESSION_CTE, KnownRows, NewSession,
-                            OpenedSession, attach_session, known_rows, known_rows_params, new_session,
+                            OpenedSession, attach_session, known_rows, known_rows_params, log_accepted, new_session,
                             store_as_claimed, stored_as_claimed)
 from ..marking.models import Grade
 from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
@@ -188,6 +188,7 @@ def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seco
         row = connection.execute(_LANDING_ROWS, params).one()
     if session_id is None:
         return None
+    log_accepted(session_id, new)
     if not stored_as_claimed(KnownRows(*(_as_read(row, *place) for place in _LANDING_LAYOUT[:3])), claims):
         # Written in one transaction, where they are read again.
         return Landing.of(attach_session(session_id, new, *store_as_claimed(platform_id, claims)))

@@ -438,9 +438,13 @@ def attach_session(session_id: int, new: NewSession, user: LtiUser, context: Con
                             resource_link=link)
     make_transient_to_detached(session)
     db.session.add(session)
-    log.info("launch accepted", extra={"platform_id": session.platform_id, "session_id": session_id,
-                                       "role": session.role, "type": session.message_type})
     return OpenedSession(token=new.token, session=session)
+
+
+def log_accepted(session_id: int, new: NewSession) -> None:
+    """One line per launch that opened a session (never its token)."""
+    log.info("launch accepted", extra={"platform_id": new.values["platform_id"], "session_id": session_id,
+                                       "role": new.values["role"], "type": new.values["message_type"]})
 
 
 def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int,
@@ -468,6 +472,7 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
               "resource_link_pk": link.id if link else None}
     no_wait = db.session.get_bind().dialect.name == "postgresql"
     session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION, values).scalar_one()
+    log_accepted(session_id, new)
     return attach_session(session_id, new, user, context, link)
 
 
