@@ -392,6 +392,36 @@ class Browser:
 # --- measuring -------------------------------------------------------------------------------
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def _proc_stats() -> list[tuple[int, str, int, float]]:
+    """(pid, command, parent pid, CPU seconds used) of every process on this machine."""
+    stats = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as f:
+                text = f.read()
+        except OSError:  # ended meanwhile
+            continue
+        command = text[text.index("(") + 1:text.rindex(")")]
+        fields = text[text.rindex(")") + 2:].split()
+        stats.append((int(entry), command, int(fields[1]), (int(fields[11]) + int(fields[12])) / CLOCK_TICKS))
+    return stats
+
+
+def cpu_seconds(server: Server) -> dict[str, float]:
+    """CPU time used so far by the server's gunicorn workers, by the PostgreSQL server (all its
+    processes: only the bench uses it meanwhile) and by this process (the clients and the JWKS)."""
+    stats = _proc_stats()
+    master = server.proc.pid if server.proc else -1
+    return {"worker": sum(cpu for pid, _, parent, cpu in stats if parent == master),
+            "postgres": sum(cpu for _, command, _, cpu in stats if command == "postgres"),
+            "client": time.process_time()}
+
+
 @dataclass
 class Result:
     level: int
@@ -400,6 +430,8 @@ class Result:
     steps: list[list[float]] = field(default_factory=list)  # their requests, ms each
     errors: Counter = field(default_factory=Counter)
     round_rates: list[float] = field(default_factory=list)
+    completed: int = 0  # successful launches of the whole round, warm-up included
+    cpu: Counter = field(default_factory=Counter)  # CPU seconds over the whole round, by cpu_seconds' keys
 
     @property
     def rate(self) -> float:
@@ -411,6 +443,12 @@ class Result:
         self.steps += other.steps
         self.errors.update(other.errors)
         self.round_rates.append(other.rate)
+        self.completed += other.completed
+        self.cpu.update(other.cpu)
+
+    def cpu_per_launch(self, key: str) -> float:
+        """CPU ms that `key` (worker, postgres, client) spent per launch."""
+        return self.cpu[key] / self.completed * 1000 if self.completed else float("nan")
 
     def percentile(self, p: float, values: list[float] | None = None) -> float:
         ordered = sorted(self.latencies if values is None else values)
@@ -449,6 +487,9 @@ def measure(platform: Platform, server: Server, level: int, warmup: float, durat
             except (OSError, http.client.HTTPException) as exc:
                 error = f"{type(exc).__name__}: {exc}"
             ended = time.monotonic()
+            if not error:
+                with lock:
+                    result.completed += 1
             if window_start <= ended <= window_end:  # a failure is counted as such, never timed
                 with lock:
                     if error:
@@ -460,10 +501,12 @@ def measure(platform: Platform, server: Server, level: int, warmup: float, durat
 
     threads = [threading.Thread(target=client, args=(b,), name=f"client-{b.index}", daemon=True)
                for b in browsers]
+    before = cpu_seconds(server)
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
+    result.cpu.update({key: value - before[key] for key, value in cpu_seconds(server).items()})
     # With a launch cap the window may end early: divide by the time the counted launches took.
     result.seconds = min(duration, max(time.monotonic() - window_start, 1e-9))
     return result
@@ -481,13 +524,24 @@ def measure_level(platform: Platform, tool: Server, bare: Server, level: int, ar
     return totals[tool.name], totals[bare.name]
 
 
-def warm_up(platform: Platform, server: Server, count: int, item: str = ITEM) -> None:
-    browser = Browser(platform, server, 99, item)
+def warm_up(platform: Platform, server: Server, count: int, item: str = ITEM, index: int = 99) -> None:
+    browser = Browser(platform, server, index, item)
     try:
         for _ in range(count):
             browser.launch()
     finally:
         browser.close()
+
+
+def returning_learners(platform: Platform, servers: list[Server], level: int, args) -> None:
+    """Untimed: every learner of the level's clients launches twice on each tool first, so that
+    each level measures returning learners (a learner's first launch, once per activity, stores
+    their user row; without this the levels with more clients would measure more first launches)."""
+    if args.new_learners:
+        return
+    for server in servers:
+        for index in range(level):
+            warm_up(platform, server, 2 * USERS_PER_CLIENT, args.item, index)
 
 
 def fmt(value: float, digits: int = 1) -> str:
@@ -523,6 +577,13 @@ def print_table(rows: list[tuple[Result, Result]], target: float, bare_pages: bo
         lines.append((str(tool.level), *(fmt(tool.percentile(0.5, [s[i] for s in tool.steps])) for i in range(2)),
                       *(fmt(bare.percentile(0.5, [s[i] for s in bare.steps])) for i in range(bare_steps))))
     print_rows(lines)
+    print()
+    print("CPU ms per launch over the whole rounds: gunicorn workers, PostgreSQL (all its processes), this process")
+    lines = [("level", "tool worker", "tool postgres", "tool client", "bare worker", "bare postgres", "bare client")]
+    for tool, bare in rows:
+        lines.append((str(tool.level), *(fmt(result.cpu_per_launch(key), 2) for result in (tool, bare)
+                                         for key in ("worker", "postgres", "client"))))
+    print_rows(lines)
 
 
 def parse_args(argv=None):
@@ -551,6 +612,9 @@ def parse_args(argv=None):
                         help=f"catalogue item the launched activity was placed with ({ITEM}); '' launches a link "
                              "placed without one (the short 'not set up yet' page): a diagnostic of what the "
                              "activity page costs")
+    parser.add_argument("--new-learners", action="store_true",
+                        help="no untimed launches per learner before each level: its first rounds then include "
+                             "learners' first launches (more of them the more clients)")
     parser.add_argument("--no-page-cache", action="store_true",
                         help="our tool renders every page (PAGE_CACHE_SIZE=0): a diagnostic of what the page cache saves")
     parser.add_argument("--target", type=float, default=0.7, help="tool/bare throughput ratio to reach (0.7)")
@@ -620,6 +684,7 @@ def main(argv=None) -> int:
 
         rows = []
         for level in args.levels:
+            returning_learners(platform, [tool, bare], level, args)
             tool_result, bare_result = measure_level(platform, tool, bare, level, args)
             rows.append((tool_result, bare_result))
             print(f"  level {level}: tool {tool_result.rate:.1f}/s, bare {bare_result.rate:.1f}/s", flush=True)
