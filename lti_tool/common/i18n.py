@@ -53,10 +53,11 @@ def translations() -> Any:
     """
     if not has_request_context():
         return flask_babel.get_translations()
-    key = g.get("locale")
-    cached = g.get("i18n_translations")
+    request_g = g._get_current_object()  # one context lookup, not one per attribute
+    key = request_g.get("locale")
+    cached = request_g.get("i18n_translations")
     if cached is None or cached[0] != key:
-        cached = g.i18n_translations = (key, flask_babel.get_translations())
+        cached = request_g.i18n_translations = (key, flask_babel.get_translations())
     return cached[1]
 
 
