@@ -262,7 +262,7 @@ def start_tool(platform: Platform, args, log_dir: Path) -> Server:
     if args.workers > 1:  # nonces and login state must be shared by the workers
         env["REDIS_URL"] = args.redis_url
     if args.no_page_cache:  # every launch renders its page, as after the learner's work has changed
-        env["PAGE_CACHE_SIZE"] = "0"
+        env["PAGE_CACHE_MB"] = "0"
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     run_checked(flask + ["db", "upgrade"], env)
     run_checked(flask + ["lti-tool", "add-platform", "--issuer", platform.issuer, "--client-id", platform.client_id,
@@ -616,7 +616,7 @@ def parse_args(argv=None):
                         help="no untimed launches per learner before each level: its first rounds then include "
                              "learners' first launches (more of them the more clients)")
     parser.add_argument("--no-page-cache", action="store_true",
-                        help="our tool renders every page (PAGE_CACHE_SIZE=0): a diagnostic of what the page cache saves")
+                        help="our tool renders every page (PAGE_CACHE_MB=0): a diagnostic of what the page cache saves")
     parser.add_argument("--target", type=float, default=0.7, help="tool/bare throughput ratio to reach (0.7)")
     parser.add_argument("--strict", action="store_true", help="exit 2 if a level misses the target")
     args = parser.parse_args(argv)

@@ -7,6 +7,7 @@ from pathlib import Path
 import requests
 from flask import Flask, request
 from flask_babel import get_locale
+from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
@@ -61,12 +62,8 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 def configure_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        # Statements run five times on a connection are prepared (psycopg); planned once, not on
-        # every run: every query here looks rows up by key, where the generic plan is the plan.
-        options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-        options["connect_args"] = {**options.get("connect_args", {}),
-                                   "options": "-c plan_cache_mode=force_generic_plan"}
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["PG_GENERIC_PLANS"]:
+        use_generic_plans(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     missing = missing_catalogues(TRANSLATIONS, app.config["SUPPORTED_LOCALES"])
@@ -78,6 +75,16 @@ def configure_extensions(app: Flask) -> None:
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment
     app.jinja_env.filters["local_time"] = local_time
+
+
+def use_generic_plans(app: Flask) -> None:
+    """PostgreSQL plans the statements psycopg prepares (run five times on a connection) once,
+    not on every run: every query here looks rows up by key, where the generic plan is the plan.
+    Added to the connection's own `options` (from DATABASE_URL or the engine options), if any."""
+    engine_options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
+    connect_args = engine_options["connect_args"] = dict(engine_options.get("connect_args") or {})
+    given = connect_args.get("options") or make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query.get("options")
+    connect_args["options"] = " ".join(filter(None, [given, "-c plan_cache_mode=force_generic_plan"]))
 
 
 def configure_services(app: Flask) -> None:

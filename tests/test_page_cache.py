@@ -34,9 +34,13 @@ def renders(monkeypatch):
     return made
 
 
+def launch_activity(platform, client, sub: str = "learner-1", role: str = "learner", **claims):
+    return platform.launch(client, role, sub=sub, link_id=LINK, **{CLAIM + "custom": {"catalogue_item": ITEM}},
+                           **claims)
+
+
 def open_activity(platform, client, sub: str = "learner-1", role: str = "learner", **claims):
-    response = platform.launch(client, role, sub=sub, link_id=LINK, **{CLAIM + "custom": {"catalogue_item": ITEM}},
-                               **claims)
+    response = launch_activity(platform, client, sub, role, **claims)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response
 
@@ -127,7 +131,7 @@ def test_an_erasure_empties_the_cache(app, client, platform, renders):
     assert len(page_cache()) == 0
 
 
-@pytest.mark.parametrize("settings", [{"PAGE_CACHE_SIZE": 0}, {"FRAGMENT_CACHE": False}])
+@pytest.mark.parametrize("settings", [{"PAGE_CACHE_MB": 0}, {"FRAGMENT_CACHE": False}])
 def test_the_cache_is_off_with_no_size_or_while_templates_are_edited(database_url, settings, monkeypatch):
     from flask.testing import FlaskClient
 
@@ -162,14 +166,66 @@ def test_the_cache_is_off_with_no_size_or_while_templates_are_edited(database_ur
             db.engine.dispose()
 
 
-def test_the_cache_keeps_at_most_its_size(app, client, platform, renders):
-    app.extensions["lti_tool_pages"] = type(page_cache())(size=1, ttl=600)
+def test_the_cache_keeps_at_most_its_size_in_bytes(app, client, platform, renders):
+    first = open_activity(platform, client, sub="learner-1", name="Camille Martin")
+    size = len(first.get_data())  # the placeholder is as long as a token: a kept page is this size
+    app.extensions["lti_tool_pages"] = type(page_cache())(size + size // 2, ttl=600)  # room for one page
+    open_activity(platform, client, sub="learner-2", name="Lou Bernard")
     for _ in range(2):
         open_activity(platform, client, sub="learner-1", name="Camille Martin")
         open_activity(platform, client, sub="learner-2", name="Lou Bernard")
-    open_activity(platform, client, sub="learner-2", name="Lou Bernard")  # the one page kept
-    assert [sub for sub, _ in renders] == ["learner-1", "learner-2", "learner-1", "learner-2"]
-    assert len(page_cache()) == 1
+    kept = open_activity(platform, client, sub="learner-2", name="Lou Bernard")  # the one page kept
+    assert [sub for sub, _ in renders] == ["learner-1", "learner-2", "learner-1", "learner-2", "learner-1",
+                                            "learner-2"]
+    assert len(page_cache()) == 1 and "Lou Bernard" in kept.get_data(as_text=True)
+
+
+def test_a_page_larger_than_the_cache_is_served_and_not_kept(app, client, platform, renders):
+    app.extensions["lti_tool_pages"] = type(page_cache())(1000, ttl=600)
+    pages = [open_activity(platform, client) for _ in range(3)]
+    assert len(renders) == 3 and len(page_cache()) == 0
+    assert all('data-testid="learner-page"' in page.get_data(as_text=True) for page in pages)
+    assert client.get(landing_url(pages[-1])).status_code == 200
+
+
+def test_a_launch_that_fails_after_its_session_row_leaves_none(app, client, platform, monkeypatch):
+    """The session row of a returning learner commits first; if the launch then fails (writing a
+    new name, or committing), the row goes and nothing the launch wrote stays."""
+    from sqlalchemy import func, select
+
+    import lti_tool.activities.services as activities_services
+    from lti_tool.lti.models import LaunchSession, LtiUser
+
+    open_activity(platform, client)
+
+    def sessions() -> int:
+        with app.app_context():
+            return db.session.execute(select(func.count()).select_from(LaunchSession)).scalar_one()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("database gone")
+
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    monkeypatch.setattr(activities_services, "store_as_claimed", broken)
+    assert launch_activity(platform, client, name="Camille Martin-Roy").status_code == 500
+    assert sessions() == 1
+    monkeypatch.undo()
+
+    real_commit = db.session.commit
+    calls = []
+
+    def failing_commit():
+        calls.append(1)
+        if len(calls) == 2:  # the launch's commit, after the name was written in its transaction
+            raise RuntimeError("commit failed")
+        return real_commit()
+
+    monkeypatch.setattr(db.session, "commit", failing_commit, raising=False)
+    assert launch_activity(platform, client, name="Camille Martin-Roy").status_code == 500
+    monkeypatch.undo()
+    assert sessions() == 1
+    with app.app_context():
+        assert db.session.execute(select(LtiUser.name)).scalar_one() == "Camille Martin"
 
 
 def test_every_launch_is_logged_once_without_its_token(app, client, platform, renders, caplog):

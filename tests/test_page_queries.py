@@ -220,3 +220,23 @@ def test_catalogue_paragraphs_are_escaped_and_split_on_blank_lines():
     assert isinstance(html, Markup)
     assert html == Markup("<p>Premier &lt;b&gt;temps&lt;/b&gt;.</p><p>Second &amp; dernier\nsur deux lignes.</p>")
     assert paragraphs("") == Markup("")
+
+
+def test_generic_plans_are_added_to_the_connections_own_options():
+    from lti_tool import create_app
+
+    url = "postgresql+psycopg://tool@127.0.0.1:1/mentorat?options=-c%20statement_timeout%3D5000"
+    app = create_app("test", SQLALCHEMY_DATABASE_URI=url)  # no connection is made here
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"]["options"] == (
+        "-c statement_timeout=5000 -c plan_cache_mode=force_generic_plan")
+    off = create_app("test", SQLALCHEMY_DATABASE_URI=url, PG_GENERIC_PLANS=False)
+    assert "connect_args" not in off.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    sqlite = create_app("test", SQLALCHEMY_DATABASE_URI="sqlite://")
+    assert "connect_args" not in sqlite.config["SQLALCHEMY_ENGINE_OPTIONS"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not os.environ.get("DATABASE_URL", "").startswith("postgresql"),
+                    reason="plan_cache_mode is PostgreSQL's (DATABASE_URL)")
+def test_the_tools_postgresql_connections_plan_prepared_statements_once(app):
+    assert db.session.execute(text("SHOW plan_cache_mode")).scalar_one() == "force_generic_plan"

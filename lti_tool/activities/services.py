@@ -20,7 +20,8 @@ from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
 from ..lti.models import Context, LtiUser, ResourceLink
 from ..lti.roles import LEARNER
 from ..lti.services import (INSERT_RETURNING_SESSION, KNOWN_ROWS, RETURNING_SESSION_CTE, KnownRows, NewSession,
-                            OpenedSession, attach_session, known_rows, known_rows_params, log_accepted, new_session,
+                            OpenedSession, attach_session, discard_launch_session, known_rows, known_rows_params,
+                            log_accepted, new_session,
                             store_as_claimed, stored_as_claimed)
 from ..marking.models import Grade
 from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
@@ -190,8 +191,13 @@ def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seco
         return None
     log_accepted(session_id, new)
     if not stored_as_claimed(KnownRows(*(_as_read(row, *place) for place in _LANDING_LAYOUT[:3])), claims):
-        # Written in one transaction, where they are read again.
-        return Landing.of(attach_session(session_id, new, *store_as_claimed(platform_id, claims)))
+        # Written in one transaction, where they are read again; if that fails, so does the launch,
+        # and its session row (committed) goes.
+        try:
+            return Landing.of(attach_session(session_id, new, *store_as_claimed(platform_id, claims)))
+        except Exception:
+            discard_launch_session(session_id)
+            raise
 
     def build() -> OpenedSession:
         user, context, link, *page_rows = (_entity(row, *place) for place in _LANDING_LAYOUT)

@@ -50,19 +50,18 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     return _link_page(session, session.resource_link, token, landing_url)
 
 
-def landing_page(landing: Landing) -> str:
+def landing_page(landing: Landing) -> str | bytes:
     """render_landing for a launch; with a page key (a returning learner whose rows are as the
     key says, activities.services.page_key), the page rendered for that key before, if the
-    page cache still has it, with this launch's token in its URLs."""
+    page cache still has it, with this launch's token in its URLs (UTF-8)."""
     cache = page_cache()
     if landing.page_key is None or cache is None:
         opened = landing.opened()
         return render_landing(opened.session, opened.token)
-    page = cache.get(landing.page_key)
+    page = cache.get(landing.page_key, landing.token)
     if page is None:
-        page = render_landing(landing.opened().session, cache.placeholder)
-        cache.put(landing.page_key, page)
-    return page.replace(cache.placeholder, landing.token)
+        page = cache.put(landing.page_key, render_landing(landing.opened().session, cache.placeholder), landing.token)
+    return page
 
 
 def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:

@@ -63,12 +63,12 @@ def launch():
     # Rendered before the commit, which would expire the rows the page shows.
     try:
         response = make_response(landing_page(landing))
+        launch.expire_state_cookie(response)
+        db.session.commit()  # what a launch wrote beyond its session row (nothing for most)
     except Exception:
         # Under autocommit the session row is already committed: a launch that fails stores nothing.
         discard_launch_session(landing.session_id)
         raise
-    launch.expire_state_cookie(response)
-    db.session.commit()  # on PostgreSQL without waiting for the disk (see open_launch_session)
     return response
 
 
