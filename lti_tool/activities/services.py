@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
@@ -12,17 +13,16 @@ from sqlalchemy import and_, bindparam, func, inspect, literal, select, update
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from ..catalogue.services import Catalogue, Module
-from ..common.db import insert_ignoring_conflict, json_rows
+from ..common.db import begin_autocommit, insert_ignoring_conflict, json_rows
 from ..common.memo import MISSING, prefetched, remember_prefetched, request_memo
 from ..extensions import db
 from ..llm.models import LlmConfig
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
 from ..lti.models import Context, LtiUser, ResourceLink
 from ..lti.roles import LEARNER
-from ..lti.services import (INSERT_RETURNING_SESSION, KNOWN_ROWS, RETURNING_SESSION_CTE, KnownRows, NewSession,
-                            OpenedSession, attach_session, discard_launch_session, known_rows, known_rows_params,
-                            log_accepted, new_session,
-                            store_as_claimed, stored_as_claimed)
+from ..lti.services import (CLAIM, INSERT_RETURNING_SESSION, KNOWN_ROWS, RETURNING_SESSION_CTE, KnownRows,
+                            NewSession, OpenedSession, attach_session, discard_launch_session, known_rows_params,
+                            log_accepted, new_session, open_launch_session, store_as_claimed, stored_as_claimed)
 from ..marking.models import Grade
 from ..policy.models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
 from .models import Activity
@@ -60,7 +60,7 @@ def _with_page_rows(query, link_pk, user_pk, platform_id):
     )
 
 
-# Built once: every page of an activity runs the first, every launch the second.
+# Built once: every page of an activity runs the first, a returning learner's launch the second.
 _PAGE_ROWS = _with_page_rows(select().select_from(select(literal(1).label("one")).subquery()),
                              bindparam("link_pk"), bindparam("user_pk"), bindparam("platform_id"))
 _LANDING_ROWS = _with_page_rows(KNOWN_ROWS, ResourceLink.id, LtiUser.id, bindparam("platform_id"))
@@ -86,22 +86,11 @@ def prefetch_page_rows(link: ResourceLink, user_pk: int) -> None:
     work on the activity (drafts, sections read, quiz attempts, wheel ratings, submissions).
     Their readers (activity_for, policy_row, ticks_of, latest_grade, centre_settings,
     centre_config, learner_state, submission_summaries) then find them without a query of
-    their own for the rest of the request. Nothing to do after landing_rows() read them."""
+    their own for the rest of the request. Nothing to do after open_landing() read them."""
     if prefetched("activity", link.id) is not MISSING:
         return
     row = db.session.execute(_PAGE_ROWS, {"link_pk": link.id, "platform_id": link.platform_id, "user_pk": user_pk}).one()
     _remember_page_rows(link.id, link.platform_id, user_pk, row)
-
-
-def landing_rows(platform_id: int, claims: dict[str, Any]) -> KnownRows:
-    """What a validated launch finds stored (lti.services.known_rows) and, in the same round
-    trip, what its landing page shows (as prefetch_page_rows) when the user and the link are
-    already known: a returning learner's launch reads everything in one statement."""
-    row = db.session.execute(_LANDING_ROWS, known_rows_params(platform_id, claims)).one()
-    known = known_rows(platform_id, claims, row)
-    if known.user is not None and known.link is not None:
-        _remember_page_rows(known.link.id, platform_id, known.user.id, row[3:])
-    return known
 
 
 # PostgreSQL: the same statement writes the returning user's session row (a data-modifying CTE).
@@ -130,17 +119,24 @@ def _entity_columns(statement, models) -> tuple[list[tuple[Any, int, tuple[str, 
 _LANDING_LAYOUT, _LANDING_JSON_START = _entity_columns(_LANDING_ROWS, _PAGE_ENTITIES)
 
 
+def _values(row, model, start: int, names: tuple[str, ...]) -> dict[str, Any] | None:
+    """The row of `model` at `start` in `row` (see _entity_columns) by attribute name; None if
+    there is none (its id is NULL)."""
+    return None if row[start] is None else dict(zip(names, row[start:start + len(names)]))
+
+
 def _as_read(row, model, start: int, names: tuple[str, ...]) -> SimpleNamespace | None:
-    """The row of `model` at `start` in `row` as plain attributes, to be compared (no ORM object)."""
-    return None if row[start] is None else SimpleNamespace(**dict(zip(names, row[start:start + len(names)])))
+    """That row as plain attributes, to be compared (no ORM object)."""
+    values = _values(row, model, start, names)
+    return None if values is None else SimpleNamespace(**values)
 
 
 def _entity(row, model, start: int, names: tuple[str, ...]):
-    """The row of `model` at `start` in `row` (see _entity_columns) as an ORM object attached to
-    the session as if loaded (no query, no flush); None if there is none (its id is NULL)."""
-    if row[start] is None:
+    """That row as an ORM object attached to the session as if loaded (no query, no flush)."""
+    values = _values(row, model, start, names)
+    if values is None:
         return None
-    entity = model(**dict(zip(names, row[start:start + len(names)])))
+    entity = model(**values)
     make_transient_to_detached(entity)
     db.session.add(entity)
     return entity
@@ -154,16 +150,26 @@ class Landing:
     session_id: int
     page_key: str | None  # the page cache's key (page_key), if the page may be cached
     build: Callable[[], OpenedSession]  # the session as an ORM object, its rows prefetched: for a render
-    _opened: OpenedSession | None = None
 
     @classmethod
     def of(cls, opened: OpenedSession) -> Landing:
         return cls(opened.token, opened.session.id, None, lambda: opened)
 
+    @cached_property
     def opened(self) -> OpenedSession:
-        if self._opened is None:
-            self._opened = self.build()
-        return self._opened
+        return self.build()
+
+
+def land(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> Landing:
+    """Store a validated launch and say how to build its first page: a returning user's resource
+    link launch writes its session row and reads its page's rows in one statement, without a
+    transaction (open_landing); any other launch writes all it must in one transaction
+    (lti.services.open_launch_session)."""
+    landing = None
+    if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest":
+        begin_autocommit()
+        landing = open_landing(platform_id, claims, locale, ttl_seconds)
+    return landing or Landing.of(open_launch_session(platform_id, claims, locale, ttl_seconds))
 
 
 def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> Landing | None:

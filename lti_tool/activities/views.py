@@ -56,11 +56,11 @@ def landing_page(landing: Landing) -> str | bytes:
     page cache still has it, with this launch's token in its URLs (UTF-8)."""
     cache = page_cache()
     if landing.page_key is None or cache is None:
-        opened = landing.opened()
+        opened = landing.opened
         return render_landing(opened.session, opened.token)
     page = cache.get(landing.page_key, landing.token)
     if page is None:
-        page = cache.put(landing.page_key, render_landing(landing.opened().session, cache.placeholder), landing.token)
+        page = cache.put(landing.page_key, render_landing(landing.opened.session, cache.placeholder), landing.token)
     return page
 
 

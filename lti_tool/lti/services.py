@@ -213,9 +213,9 @@ def _known_rows_query():
     )
 
 
-# Built once: the launch runs it every time. Its first three entities are (user, course, link)
-# already stored for the launch, each None if new; the launch's landing page may add columns of
-# its own (joined on LtiUser.id and ResourceLink.id) to read them in the same round trip.
+# Built once. Its first three entities are (user, course, link) already stored for a launch, each
+# None if new; a returning learner's launch adds its page's columns (joined on LtiUser.id and
+# ResourceLink.id) to read them in the same round trip (activities.services.open_landing).
 KNOWN_ROWS = _known_rows_query()
 
 
@@ -246,16 +246,11 @@ def known_rows_params(platform_id: int, claims: dict[str, Any]) -> dict[str, Any
             "context_id": context_claim["id"] if context_claim else "", "link_id": link_id or ""}
 
 
-def known_rows(platform_id: int, claims: dict[str, Any], row=None) -> KnownRows:
-    """(user, context, link) already stored for this launch, each None if new: one round trip,
-    or none when `row` is a row of a query built on KNOWN_ROWS that the caller has run.
-
-    A returning learner is the common case; one query with three outer joins replaces three.
-    """
+def known_rows(platform_id: int, claims: dict[str, Any]) -> KnownRows:
+    """(user, context, link) already stored for this launch, each None if new: one query with
+    three outer joins, not three."""
     link_id, context_claim = _launch_keys(claims)
-    if row is None:
-        row = db.session.execute(KNOWN_ROWS, known_rows_params(platform_id, claims)).one()
-    user, context, link = row[:3]
+    user, context, link = db.session.execute(KNOWN_ROWS, known_rows_params(platform_id, claims)).one()
     return KnownRows(user, context if context_claim else None, link if link_id else None)
 
 
@@ -412,6 +407,11 @@ class NewSession:
         """The `s_*` parameters of INSERT_RETURNING_SESSION."""
         return {"s_" + name: self.values[name] for name in _SESSION_OWN_COLUMNS}
 
+    def row(self, user: LtiUser, context: Context | None, link: ResourceLink | None) -> dict[str, Any]:
+        """The session row's values, with its user, course and link."""
+        return {**self.values, "user_pk": user.id, "context_pk": context.id if context else None,
+                "resource_link_pk": link.id if link else None}
+
 
 def new_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> NewSession:
     token = new_token()
@@ -433,8 +433,7 @@ def attach_session(session_id: int, new: NewSession, user: LtiUser, context: Con
                    link: ResourceLink | None) -> OpenedSession:
     """The session row `session_id`, written from `new`, attached to the ORM session as if it had
     been loaded (no unit-of-work flush on the hot path), with its user, course and link."""
-    session = LaunchSession(id=session_id, **new.values, user_pk=user.id, context_pk=context.id if context else None,
-                            resource_link_pk=link.id if link else None, user=user, context=context,
+    session = LaunchSession(id=session_id, **new.row(user, context, link), user=user, context=context,
                             resource_link=link)
     make_transient_to_detached(session)
     db.session.add(session)
@@ -447,44 +446,34 @@ def log_accepted(session_id: int, new: NewSession) -> None:
                                        "role": new.values["role"], "type": new.values["message_type"]})
 
 
-def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int,
-                        known: KnownRows | None = None) -> OpenedSession:
+def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
     """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
     open a launch session. Returns the bearer token, which is never stored in clear. Flushes.
-    `known` is what known_rows() found for these claims (read here if not given).
 
-    A returning user whose rows are stored as the claims say writes the session row only: under
-    the launch view's autocommit (common.db.begin_autocommit) it commits by itself. Any other
-    launch ends autocommit first, so that all it writes is one transaction and a refusal after
-    the first write (a link claimed by another course) stores nothing.
+    All it writes is one transaction (autocommit, if on, ends first), so a refusal after the
+    first write (a link claimed by another course) stores nothing. A returning user's resource
+    link launch takes activities.services.open_landing instead: one statement, no transaction.
 
     On PostgreSQL the session row commits without waiting for the WAL flush
     (`synchronous_commit = off` for that transaction only): a launch lost to a crash within the
     WAL writer's delay (~0.6 s) is redone by the learner's next click. The launch view commits
     nothing else; grades and submissions are never written in such a transaction.
     """
-    if known is not None and stored_as_claimed(known, claims):
-        user, context, link = known.user, known.context, known.link  # nothing to write but the session
-    else:
-        user, context, link = store_as_claimed(platform_id, claims, known)
+    user, context, link = store_as_claimed(platform_id, claims)
     new = new_session(platform_id, claims, locale, ttl_seconds)
-    values = {**new.values, "user_pk": user.id, "context_pk": context.id if context else None,
-              "resource_link_pk": link.id if link else None}
     no_wait = db.session.get_bind().dialect.name == "postgresql"
-    session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION, values).scalar_one()
+    session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION,
+                                    new.row(user, context, link)).scalar_one()
     log_accepted(session_id, new)
     return attach_session(session_id, new, user, context, link)
 
 
-def store_as_claimed(platform_id: int, claims: dict[str, Any], known: KnownRows | None = None
-                     ) -> tuple[LtiUser, Context | None, ResourceLink | None]:
+def store_as_claimed(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser, Context | None, ResourceLink | None]:
     """Upsert the launch's user, course and link as its claims describe them, in one
-    transaction (autocommit ends here), re-read inside it. Flushes."""
+    transaction (autocommit, if on, ends here) that reads them first. Flushes."""
     link_id, context_claim = _launch_keys(claims)
-    if end_autocommit() or known is None:
-        # Read outside a transaction, or not read yet: what is written from here on is one
-        # transaction, so it reads the rows inside it.
-        known = known_rows(platform_id, claims)
+    end_autocommit()
+    known = known_rows(platform_id, claims)
     user = _upsert_user(platform_id, known.user, claims)
     context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
     link = _upsert_link(platform_id, known.link, context, claims) if link_id else None

@@ -6,15 +6,14 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
-from ..activities.services import Landing, landing_rows, open_landing
+from ..activities.services import land
 from ..activities.views import landing_page
-from ..common.db import begin_autocommit
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
-from .services import CLAIM, check_invite, consume_invite, discard_launch_session, open_launch_session, save_platform
+from .services import check_invite, consume_invite, discard_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
@@ -42,22 +41,8 @@ def launch():
     except LtiRefusal as refusal:
         log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
         raise
-    claims = launch.body()
-    platform_id, locale = launch.platform.id, launch.locale or select_locale()
-    ttl = current_app.config["LAUNCH_SESSION_TTL"]
-    landing = None
-    if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest":
-        # A returning user's launch writes one row (its session): no transaction needed. Any
-        # other write (a new user, course or link, changed titles) ends autocommit first.
-        begin_autocommit()
-        # One statement writes a returning user's session and reads what their page shows.
-        landing = open_landing(platform_id, claims, locale, ttl)
-        known = None  # a launch that wrote nothing reads them again in its transaction
-    else:
-        # One statement reads the rows the launch upserts and those its landing page shows.
-        known = landing_rows(platform_id, claims)
-    if landing is None:
-        landing = Landing.of(open_launch_session(platform_id, claims, locale, ttl, known))
+    landing = land(launch.platform.id, launch.body(), launch.locale or select_locale(),
+                   current_app.config["LAUNCH_SESSION_TTL"])
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
     # Rendered before the commit, which would expire the rows the page shows.
