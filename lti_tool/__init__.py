@@ -6,6 +6,7 @@ from pathlib import Path
 
 import requests
 from flask import Flask, request
+from flask.sessions import SessionInterface
 from flask_babel import get_locale
 from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -48,6 +49,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     configure_services(app)
     configure_blueprints(app)
     configure_security_headers(app)
+    app.session_interface = NoSession()
     register_error_handlers(app)
     install_redaction("werkzeug", "gunicorn.access", "gunicorn.error", "lti_tool")
     app.cli.add_command(cli)
@@ -107,6 +109,18 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)
+
+
+class NoSession(SessionInterface):
+    """No Flask session, nor its signed cookie: a launch is carried by its token in the tool's
+    own URLs (lti.services), never by a cookie, which a browser may block in Moodle's iframe.
+    Every request gets the read-only null session; writing to it raises."""
+
+    def open_session(self, app, request):
+        return self.make_null_session(app)
+
+    def save_session(self, app, session, response) -> None:
+        pass
 
 
 def configure_security_headers(app: Flask) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
@@ -121,3 +122,36 @@ def test_the_state_cookie_lives_under_lti_and_is_dropped_by_the_launch_that_used
                                                 "state": auth["state"]}).status_code == 200
         states.append(auth["state"])
     assert all(client.get_cookie("lti1p3-" + state, domain="tool.test", path="/lti/") is None for state in states)
+
+
+def test_no_request_sets_or_reads_a_flask_session(client, platform, app):
+    """The tool has no cookie session at all: a launch and the pages behind its token set no
+    `session` cookie, and code that tried to keep something in one would fail loudly."""
+    import flask
+
+    response = platform.launch(client, follow=False)
+    page = client.get(landing_url(response))
+    for each in (response, page):
+        assert not [h for h in each.headers.getlist("Set-Cookie") if h.startswith(app.config["SESSION_COOKIE_NAME"])]
+    with app.test_request_context("/"):
+        assert not flask.session
+        with pytest.raises(RuntimeError):
+            flask.session["user"] = "someone"
+
+
+def test_a_login_looks_its_registration_up_once(client, platform, monkeypatch):
+    """The view checks the login before any cookie check, and pylti1p3 asks again while it
+    builds the redirect: the answer is kept, not looked up twice."""
+    from lti_tool.lti.toolconf import DbToolConf
+
+    lookups = []
+    real = DbToolConf.find_registration_by_params
+
+    def counted(self, *args, **kwargs):
+        lookups.append(args[:2])
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(DbToolConf, "find_registration_by_params", counted)
+    auth = platform.login(client)
+    assert auth["client_id"] == platform.client_id
+    assert lookups == [(platform.issuer, platform.client_id)]

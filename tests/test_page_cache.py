@@ -216,7 +216,7 @@ def test_a_launch_that_fails_after_its_session_row_leaves_none(app, client, plat
 
     def failing_commit():
         calls.append(1)
-        if len(calls) == 2:  # the launch's commit, after the name was written in its transaction
+        if len(calls) == 1:  # the launch's commit, after the name was written in its transaction
             raise RuntimeError("commit failed")
         return real_commit()
 

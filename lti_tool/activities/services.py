@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from types import SimpleNamespace
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, inspect, literal, select, update
+from sqlalchemy import and_, bindparam, func, literal, select, update
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from ..catalogue.services import Catalogue, Module
-from ..common.db import begin_autocommit, insert_ignoring_conflict, json_rows
+from ..common.db import (CompiledOnce, autocommit_connection, insert_ignoring_conflict, json_array_text, json_row,
+                         json_rows, row_values)
 from ..common.memo import MISSING, prefetched, remember_prefetched, request_memo
 from ..extensions import db
 from ..llm.models import LlmConfig
@@ -41,16 +43,18 @@ def _learner_rows(model, columns: tuple[str, ...], user_pk):
                      **{name: getattr(model, name) for name in columns})
 
 
-def _with_page_rows(query, link_pk, user_pk, platform_id):
-    """`query` and, outer-joined to it, the rows a page of link `link_pk` shows user `user_pk`
-    (columns or bind parameters): one of each of activity, policy, ticks, latest grade, centre
-    settings and LLM settings, then the user's work on the activity as JSON (LEARNER_ROWS)."""
+# The rows a page shows besides the user's work, one of each (or none), in this order.
+PAGE_ENTITIES = (Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings, LlmConfig)
+
+
+def _join_page_rows(query, link_pk, user_pk, platform_id):
+    """`query` with, outer-joined to it, the rows a page of link `link_pk` shows user `user_pk`
+    (columns or bind parameters): PAGE_ENTITIES, the latest grade being the user's grade."""
     earlier = aliased(Grade)
     latest_grade = (select(func.max(earlier.id)).where(earlier.activity_id == Activity.id, earlier.user_pk == user_pk)
                     .correlate_except(earlier).scalar_subquery())
     return (
-        query.add_columns(Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings, LlmConfig,
-                          *(_learner_rows(model, columns, user_pk) for model, columns in LEARNER_ROWS.items()))
+        query
         .outerjoin(Activity, Activity.resource_link_pk == link_pk)
         .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
         .outerjoin(ChecklistTicks, and_(ChecklistTicks.activity_id == Activity.id, ChecklistTicks.user_pk == user_pk))
@@ -60,10 +64,26 @@ def _with_page_rows(query, link_pk, user_pk, platform_id):
     )
 
 
-# Built once: every page of an activity runs the first, a returning learner's launch the second.
-_PAGE_ROWS = _with_page_rows(select().select_from(select(literal(1).label("one")).subquery()),
-                             bindparam("link_pk"), bindparam("user_pk"), bindparam("platform_id"))
-_LANDING_ROWS = _with_page_rows(KNOWN_ROWS, ResourceLink.id, LtiUser.id, bindparam("platform_id"))
+def _work(user_pk) -> list:
+    """The user's work on the page's activity, one JSON value per LEARNER_ROWS table."""
+    return [_learner_rows(model, columns, user_pk) for model, columns in LEARNER_ROWS.items()]
+
+
+# Built once. Every page of an activity runs the first (its rows as the ORM loads them).
+_PAGE_ROWS = _join_page_rows(
+    select(*PAGE_ENTITIES, *_work(bindparam("user_pk"))).select_from(select(literal(1).label("one")).subquery()),
+    bindparam("link_pk"), bindparam("user_pk"), bindparam("platform_id"))
+# A resource link launch runs the second: the rows KNOWN_ROWS finds (user, course, link), then
+# the page's rows and the user's work, as two JSON texts (json_row, row_values): one column each,
+# not one per table column, and the page cache's key is a digest of them as they came.
+_KNOWN_ENTITIES = (LtiUser, Context, ResourceLink)
+_LANDING_ROWS = _join_page_rows(KNOWN_ROWS, ResourceLink.id, LtiUser.id, bindparam("platform_id")).with_only_columns(
+    json_array_text(*map(json_row, _KNOWN_ENTITIES)),
+    json_array_text(*map(json_row, PAGE_ENTITIES), *_work(LtiUser.id)),
+    maintain_column_froms=False)
+# PostgreSQL: the same statement writes the returning user's session row (a data-modifying CTE).
+_LANDING_ROWS_OPENING = _LANDING_ROWS.add_cte(RETURNING_SESSION_CTE).add_columns(
+    select(RETURNING_SESSION_CTE.c.id).scalar_subquery())
 
 
 def _remember_page_rows(link_pk: int, platform_id: int, user_pk: int, row) -> None:
@@ -93,47 +113,9 @@ def prefetch_page_rows(link: ResourceLink, user_pk: int) -> None:
     _remember_page_rows(link.id, link.platform_id, user_pk, row)
 
 
-# PostgreSQL: the same statement writes the returning user's session row (a data-modifying CTE).
-_LANDING_ROWS_OPENING = _LANDING_ROWS.add_cte(RETURNING_SESSION_CTE).add_columns(
-    select(RETURNING_SESSION_CTE.c.id).scalar_subquery())
-# Every row a launch page is made of, in the order _LANDING_ROWS reads them; its JSON values follow.
-_PAGE_ENTITIES = (LtiUser, Context, ResourceLink, Activity, AssignmentPolicy, ChecklistTicks, Grade, CentreSettings,
-                  LlmConfig)
-
-
-def _entity_columns(statement, models) -> tuple[list[tuple[Any, int, tuple[str, ...]]], int]:
-    """Where each of `models` sits in a row of `statement` run on a Connection, without the ORM
-    (one column a value): (model, first position, attribute names), and the position after."""
-    columns = list(statement.selected_columns)
-    layout, position = [], 0
-    for model in models:
-        mapper, start = inspect(model), position
-        while position < len(columns) and getattr(columns[position], "table", None) is model.__table__:
-            position += 1
-        names = tuple(mapper.get_property_by_column(column).key for column in columns[start:position])
-        assert names and names[0] == "id", (model, names)
-        layout.append((model, start, names))
-    return layout, position
-
-
-_LANDING_LAYOUT, _LANDING_JSON_START = _entity_columns(_LANDING_ROWS, _PAGE_ENTITIES)
-
-
-def _values(row, model, start: int, names: tuple[str, ...]) -> dict[str, Any] | None:
-    """The row of `model` at `start` in `row` (see _entity_columns) by attribute name; None if
-    there is none (its id is NULL)."""
-    return None if row[start] is None else dict(zip(names, row[start:start + len(names)]))
-
-
-def _as_read(row, model, start: int, names: tuple[str, ...]) -> SimpleNamespace | None:
-    """That row as plain attributes, to be compared (no ORM object)."""
-    values = _values(row, model, start, names)
-    return None if values is None else SimpleNamespace(**values)
-
-
-def _entity(row, model, start: int, names: tuple[str, ...]):
-    """That row as an ORM object attached to the session as if loaded (no query, no flush)."""
-    values = _values(row, model, start, names)
+def _entity(model, values: dict[str, Any] | None):
+    """A row (row_values) as an ORM object attached to the session as if loaded (no query, no
+    flush); None if there is none."""
     if values is None:
         return None
     entity = model(**values)
@@ -167,36 +149,44 @@ def land(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int
     (lti.services.open_launch_session)."""
     landing = None
     if claims[CLAIM + "message_type"] == "LtiResourceLinkRequest":
-        begin_autocommit()
         landing = open_landing(platform_id, claims, locale, ttl_seconds)
     return landing or Landing.of(open_launch_session(platform_id, claims, locale, ttl_seconds))
 
 
+# Compiled once: a launch runs them without SQLAlchemy's compiled cache (see CompiledOnce).
+_OPEN_LANDING = CompiledOnce(_LANDING_ROWS_OPENING)  # PostgreSQL
+_INSERT_SESSION = CompiledOnce(INSERT_RETURNING_SESSION)  # SQLite, which writes nothing in a CTE,
+_READ_LANDING = CompiledOnce(_LANDING_ROWS)  # runs these two one after the other
+
+
 def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> Landing | None:
-    """A resource link launch, under the view's autocommit: in one round trip on PostgreSQL
-    (two on SQLite), open its session if its user, course and link are stored already (the
-    link in that course) and read what its landing page shows.
+    """A resource link launch: in one round trip on PostgreSQL (two on SQLite), and on a
+    connection of its own that commits it at once (common.db.autocommit_connection), open its
+    session if its user, course and link are stored already (the link in that course) and read
+    what its landing page shows.
 
     A returning user stored as the claims say wrote their session row and nothing else. One
     whose name, titles or last launch must be updated gets them written in one transaction (the
     session row has committed). Anyone else (a first launch, a link claimed by another course)
     wrote nothing: None, and lti.services.open_launch_session stores the launch, or refuses it.
 
-    The statement runs without the ORM: a learner's page served from the page cache needs
-    none of its rows as objects; they are built only when the page is rendered.
+    The rows come as JSON text, decoded only as far as needed: a learner's page served from
+    the page cache needs the user, course and link (to compare with the claims), not the page's
+    rows as objects; those are built only when the page is rendered.
     """
     new = new_session(platform_id, claims, locale, ttl_seconds)
     params = {**known_rows_params(platform_id, claims), **new.params()}
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        *row, session_id = connection.execute(_LANDING_ROWS_OPENING, params).one()
-    else:  # SQLite writes nothing in a CTE: the same two statements one after the other
-        session_id = connection.execute(INSERT_RETURNING_SESSION, params).scalar_one_or_none()
-        row = connection.execute(_LANDING_ROWS, params).one()
+    with autocommit_connection() as connection:
+        if connection.dialect.name == "postgresql":
+            known_text, page_text, session_id = _OPEN_LANDING.execute(connection, params).one()
+        else:
+            session_id = _INSERT_SESSION.execute(connection, params).scalar_one_or_none()
+            known_text, page_text = _READ_LANDING.execute(connection, params).one()
     if session_id is None:
         return None
     log_accepted(session_id, new)
-    if not stored_as_claimed(KnownRows(*(_as_read(row, *place) for place in _LANDING_LAYOUT[:3])), claims):
+    known = [row_values(model, row) for model, row in zip(_KNOWN_ENTITIES, json.loads(known_text))]
+    if not stored_as_claimed(KnownRows(*(SimpleNamespace(**values) for values in known)), claims):
         # Written in one transaction, where they are read again; if that fails, so does the launch,
         # and its session row (committed) goes.
         try:
@@ -206,12 +196,14 @@ def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seco
             raise
 
     def build() -> OpenedSession:
-        user, context, link, *page_rows = (_entity(row, *place) for place in _LANDING_LAYOUT)
-        _remember_page_rows(link.id, platform_id, user.id, (*page_rows, *row[_LANDING_JSON_START:]))
+        user, context, link = (_entity(model, values) for model, values in zip(_KNOWN_ENTITIES, known))
+        page = json.loads(page_text)
+        rows = [_entity(model, row_values(model, row)) for model, row in zip(PAGE_ENTITIES, page)]
+        _remember_page_rows(link.id, platform_id, user.id, (*rows, *page[len(PAGE_ENTITIES):]))
         return attach_session(session_id, new, user, context, link)
 
     # A learner's page shows only these rows; a trainer's also the class's work, read elsewhere.
-    key = page_key(new, row) if new.values["role"] == LEARNER else None
+    key = page_key(new, known_text, page_text) if new.values["role"] == LEARNER else None
     return Landing(new.token, session_id, key, build)
 
 
@@ -219,13 +211,15 @@ def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seco
 _PAGE_SESSION_VALUES = ("platform_id", "deployment_id", "role", "message_type", "locale", "services")
 
 
-def page_key(new: NewSession, row) -> str:
+def page_key(new: NewSession, known_text: str, page_text: str) -> str:
     """A digest of everything a returning user's launch page is made of: the session's values
-    it shows, every column of every row _LANDING_ROWS read (user, course, link, activity,
-    policy, ticks, grade, centre and LLM settings) and the user's work on the activity. The
-    rest of the page (catalogue, templates, translations, settings) is fixed for the process."""
-    parts = ([new.values[name] for name in _PAGE_SESSION_VALUES], tuple(row))
-    return hashlib.blake2b(repr(parts).encode(), digest_size=20).hexdigest()
+    it shows, and every column of every row _LANDING_ROWS read (user, course, link, activity,
+    policy, ticks, grade, centre and LLM settings) with the user's work on the activity, as the
+    database wrote them. The rest of the page (catalogue, templates, translations, settings)
+    is fixed for the process."""
+    digest = hashlib.blake2b(repr([new.values[name] for name in _PAGE_SESSION_VALUES]).encode(), digest_size=20)
+    digest.update(b"\0" + known_text.encode() + b"\0" + page_text.encode())
+    return digest.hexdigest()
 
 
 def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ColumnElement, literal_column, select
+from sqlalchemy import (JSON, Boolean, ColumnElement, DateTime, Float, Integer, LargeBinary, String, Text, case, cast,
+                        func, inspect, literal_column, null, select)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Connection, CursorResult
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -26,28 +30,59 @@ def insert_ignoring_conflict(model, **values: Any) -> None:
 
 # --- requests that write one row --------------------------------------------------------------
 # A transaction costs two round trips of its own (BEGIN, COMMIT). A request that reads, then
-# writes a single row, needs none: each statement can commit by itself (autocommit).
-
-_AUTOCOMMIT = "lti_tool.autocommit"
+# writes a single row, needs none: its statement can commit by itself (autocommit).
 
 
-def begin_autocommit() -> None:
-    """Make this request's next statements commit one by one until end_autocommit(), if it has
-    not started a transaction yet (else it stays in it). Only where at most one statement
-    writes, or where what each statement writes stands on its own."""
+@contextmanager
+def autocommit_connection() -> Iterator[Connection]:
+    """A connection whose statements commit one by one, handed back to the pool on leaving, for a
+    request whose only write is one statement, or whose writes each stand on their own. If the
+    request's session has started a transaction, its connection instead: what is written then
+    commits or rolls back with the rest of that transaction."""
     if db.session().in_transaction():
+        yield db.session.connection()
         return
-    db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-    db.session.info[_AUTOCOMMIT] = True
+    with db.engine.connect() as connection:
+        yield connection.execution_options(isolation_level="AUTOCOMMIT")
 
 
-def end_autocommit() -> bool:
-    """Back to one transaction for what follows; True if autocommit was on. Rows loaded so far
-    are expired (read again on use)."""
-    if not db.session.info.pop(_AUTOCOMMIT, False):
-        return False
-    db.session.commit()  # nothing to commit: it hands the connection back, with its isolation level reset
-    return True
+class CompiledOnce:
+    """A statement compiled once per dialect and run with Connection.exec_driver_sql.
+
+    Connection.execute looks every statement up in SQLAlchemy's compiled cache by a key built
+    from the whole statement, on every run: for a statement that joins fifteen tables, building
+    and hashing that key costs more than the rest of the client's work. Parameters are bound as
+    execute binds them (each type's bind processor); rows come as the driver returns them, so its
+    columns may only be integers and text, which need no conversion (checked when compiled).
+    """
+
+    def __init__(self, statement) -> None:
+        for column in statement.exported_columns:
+            if not isinstance(column.type, (Integer, String)):
+                raise TypeError(f"CompiledOnce returns {column} as the driver gives it: only integers and text")
+        self._statement = statement
+        self._compiled: dict[type, tuple[Any, list[tuple[str, Callable[[Any], Any]]]]] = {}
+
+    def _compile(self, dialect) -> tuple[Any, list[tuple[str, Callable[[Any], Any]]]]:
+        compiled = self._statement.compile(dialect=dialect)
+        processors = []
+        for bind, name in compiled.bind_names.items():
+            process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if process is not None:
+                processors.append((name, process))
+        return compiled, processors
+
+    def execute(self, connection: Connection, params: dict[str, Any]) -> CursorResult:
+        found = self._compiled.get(type(connection.dialect))
+        if found is None:
+            found = self._compiled[type(connection.dialect)] = self._compile(connection.dialect)
+        compiled, processors = found
+        values = compiled.construct_params(params)
+        for name, process in processors:
+            values[name] = process(values[name])
+        if compiled.positional:
+            return connection.exec_driver_sql(compiled.string, tuple(values[name] for name in compiled.positiontup))
+        return connection.exec_driver_sql(compiled.string, values)
 
 
 # --- many rows as one JSON value -------------------------------------------------------------
@@ -79,6 +114,23 @@ class _JsonValue(FunctionElement):
     inherit_cache = True
 
 
+class _JsonArray(FunctionElement):
+    """A JSON array of its arguments."""
+
+    type = JSON()
+    name = "json_array"
+    inherit_cache = True
+
+
+class _JsonRow(FunctionElement):
+    """The row of a table (its columns are the arguments) as a JSON object by column name, NULL
+    where an outer join found none. See json_row."""
+
+    type = JSON()
+    name = "json_row"
+    inherit_cache = True
+
+
 def _compile_as(template: str):
     def compile_element(element, compiler, **kw):
         return template % compiler.process(element.clauses, **kw)
@@ -90,9 +142,42 @@ for _element, (_default, _postgresql) in {
     _JsonObject: ("json_object(%s)", "json_build_object(%s)"),
     _JsonArrayAgg: ("json_group_array(%s)", "coalesce(json_agg(%s), '[]'::json)"),
     _JsonValue: ("json(%s)", "%s"),
+    _JsonArray: ("json_array(%s)", "json_build_array(%s)"),
 }.items():
     compiles(_element)(_compile_as(_default))
     compiles(_element, "postgresql")(_compile_as(_postgresql))
+
+
+def _sql_key(name: str):
+    assert name.isidentifier(), name  # written into the SQL as a literal
+    return literal_column(f"'{name}'")
+
+
+@compiles(_JsonRow)
+def _json_row_by_columns(element, compiler, **kw):
+    """SQLite has no whole-row value: an object of the columns, binary ones as hex."""
+    columns = list(element.clauses)
+    pairs: list[Any] = []
+    for column in columns:
+        value = (func.hex(column) if isinstance(column.type, LargeBinary)
+                 else _JsonValue(column) if isinstance(column.type, JSON) else column)
+        pairs += [_sql_key(column.name), value]
+    return compiler.process(_JsonValue(case((columns[0].is_(None), null()), else_=_JsonObject(*pairs))), **kw)
+
+
+@compiles(_JsonRow, "postgresql")
+def _json_row_whole(element, compiler, **kw):
+    """PostgreSQL turns the whole row into JSON (short SQL, whatever the columns); binary columns
+    are written over as hex, as bytea's own text depends on the server's bytea_output."""
+    columns = list(element.clauses)
+    row = columns[0].table.table_valued()
+    binary = [column for column in columns if isinstance(column.type, LargeBinary)]
+    if not binary:
+        return compiler.process(func.row_to_json(row), **kw)
+    pairs: list[Any] = []
+    for column in binary:
+        pairs += [_sql_key(column.name), func.encode(column, literal_column("'hex'"))]
+    return compiler.process(func.to_jsonb(row).op("||")(func.jsonb_build_object(*pairs)), **kw)
 
 
 def json_rows(where: ColumnElement[bool], **columns: ColumnElement[Any]):
@@ -104,11 +189,62 @@ def json_rows(where: ColumnElement[bool], **columns: ColumnElement[Any]):
     """
     pairs: list[Any] = []
     for key, column in columns.items():
-        assert key.isidentifier(), key  # written into the SQL as a literal
-        pairs += [literal_column(f"'{key}'"), _JsonValue(column) if isinstance(column.type, JSON) else column]
+        pairs += [_sql_key(key), _JsonValue(column) if isinstance(column.type, JSON) else column]
     return select(_JsonArrayAgg(_JsonObject(*pairs))).where(where).scalar_subquery()
 
 
 def json_datetime(value: str | None) -> datetime | None:
     """A datetime column as `json_rows` returns it (naive UTC, as every datetime stored here)."""
     return datetime.fromisoformat(value) if value else None
+
+
+# --- whole rows as JSON text --------------------------------------------------------------------
+# A statement that returns many tables' rows reads them as one text value: the driver decodes one
+# column, not one per table column, and the text can be digested as it came.
+
+
+def json_row(model) -> ColumnElement[Any]:
+    """The row of `model`'s table as a JSON object by column name (NULL if an outer join found
+    none), to be read back with row_values."""
+    return _JsonRow(*model.__table__.columns)
+
+
+def json_array_text(*values: ColumnElement[Any]) -> ColumnElement[str]:
+    """A JSON array of `values` (json_row, json_rows…), as text."""
+    return cast(_JsonArray(*(value if isinstance(value, _JsonRow) else _JsonValue(value) for value in values)), Text)
+
+
+def _from_json(column) -> Callable[[Any], Any] | None:
+    """How a column's value as json_row gives it becomes the value the ORM loads; None: as is."""
+    kind = column.type
+    if isinstance(kind, DateTime):
+        return datetime.fromisoformat
+    if isinstance(kind, Float):
+        return float
+    if isinstance(kind, LargeBinary):
+        return bytes.fromhex
+    if isinstance(kind, Boolean):
+        return bool  # SQLite gives 1/0
+    if isinstance(kind, (Integer, String, JSON)):
+        return None
+    raise TypeError(f"json_row cannot read back {column} ({kind!r})")
+
+
+_DECODERS: dict[type, list[tuple[str, str, Callable[[Any], Any] | None]]] = {}
+
+
+def row_values(model, row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A json_row of `model` as the ORM's attribute values (what loading the row would give), or
+    None if there was no row."""
+    if row is None:
+        return None
+    decoders = _DECODERS.get(model)
+    if decoders is None:
+        mapper = inspect(model)
+        decoders = _DECODERS[model] = [(column.name, mapper.get_property_by_column(column).key, _from_json(column))
+                                       for column in model.__table__.columns]
+    values = {}
+    for name, key, convert in decoders:
+        value = row[name]
+        values[key] = convert(value) if convert is not None and value is not None else value
+    return values

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, update
 from sqlalchemy.orm import joinedload, make_transient_to_detached
 
-from ..common.db import end_autocommit, insert_ignoring_conflict
+from ..common.db import insert_ignoring_conflict
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
@@ -450,9 +450,9 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
     open a launch session. Returns the bearer token, which is never stored in clear. Flushes.
 
-    All it writes is one transaction (autocommit, if on, ends first), so a refusal after the
-    first write (a link claimed by another course) stores nothing. A returning user's resource
-    link launch takes activities.services.open_landing instead: one statement, no transaction.
+    All it writes is one transaction, so a refusal after the first write (a link claimed by
+    another course) stores nothing. A returning user's resource link launch takes
+    activities.services.open_landing instead: one statement, no transaction.
 
     On PostgreSQL the session row commits without waiting for the WAL flush
     (`synchronous_commit = off` for that transaction only): a launch lost to a crash within the
@@ -470,9 +470,8 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
 
 def store_as_claimed(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser, Context | None, ResourceLink | None]:
     """Upsert the launch's user, course and link as its claims describe them, in one
-    transaction (autocommit, if on, ends here) that reads them first. Flushes."""
+    transaction that reads them first. Flushes."""
     link_id, context_claim = _launch_keys(claims)
-    end_autocommit()
     known = known_rows(platform_id, claims)
     user = _upsert_user(platform_id, known.user, claims)
     context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
@@ -485,7 +484,6 @@ def discard_launch_session(session_id: int) -> None:
     render): the token never reached the browser. Rolls back first; a failure to delete is
     logged, not raised, so that the launch's own error is the one reported."""
     db.session.rollback()
-    end_autocommit()
     try:
         db.session.execute(delete(LaunchSession).where(LaunchSession.id == session_id))
         db.session.commit()

@@ -177,8 +177,20 @@ def lti_cookie_attributes() -> dict[str, Any]:
             "samesite": "None" if secure else "Lax", "partitioned": secure}
 
 
+class ToolRequest(FlaskRequest):
+    """pylti1p3's view of the request, its parameters looked up once (pylti1p3 reads about
+    twenty per launch, each through Flask's request proxy)."""
+
+    _params = None
+
+    def get_param(self, key):
+        if self._params is None:
+            self._params = self._request_data or (request.args if request.method == "GET" else request.form)
+        return self._params.get(key)
+
+
 def _adapters() -> tuple[FlaskRequest, ToolSessionService, ToolCookieService]:
-    adapter = FlaskRequest()
+    adapter = ToolRequest()
     return adapter, ToolSessionService(adapter, get_store()), ToolCookieService(adapter)
 
 
@@ -188,7 +200,16 @@ def _adapters() -> tuple[FlaskRequest, ToolSessionService, ToolCookieService]:
 class ToolOIDCLogin(FlaskOIDCLogin):
     """OIDC third-party initiated login with our own refusals and cookie-check page."""
 
+    _validated: ToolRegistration | None = None
+
     def validate_oidc_login(self):
+        """The login's registration, or the refusal that says why; checked once (the view asks
+        before the cookie check, pylti1p3 again while it builds the redirect)."""
+        if self._validated is None:
+            self._validated = self._validate()
+        return self._validated
+
+    def _validate(self) -> ToolRegistration:
         iss = self._get_request_param("iss")
         if not iss:
             raise LtiRefusal("missing_issuer")

@@ -49,9 +49,10 @@ def launch():
     try:
         response = make_response(landing_page(landing))
         launch.expire_state_cookie(response)
-        db.session.commit()  # what a launch wrote beyond its session row (nothing for most)
+        if db.session().in_transaction():  # what a launch wrote beyond its session row (nothing for most)
+            db.session.commit()
     except Exception:
-        # Under autocommit the session row is already committed: a launch that fails stores nothing.
+        # A returning learner's session row has committed already: a launch that fails stores nothing.
         discard_launch_session(landing.session_id)
         raise
     return response
