@@ -29,3 +29,19 @@ def test_models_match_the_migrations(app):
     with db.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), db.metadata)
     assert diff == []
+
+
+def test_no_index_repeats_the_leading_columns_of_a_unique_one(app):
+    """A unique index serves lookups by its leading columns too. A second index on those alone
+    only slows writes, and misled PostgreSQL's generic plan of the launch into filtering every
+    learner of the platform (see migration 0011)."""
+    inspector = inspect(db.engine)
+    repeated = []
+    for table in inspector.get_table_names():
+        unique = [tuple(u["column_names"]) for u in inspector.get_unique_constraints(table)]
+        unique += [tuple(i["column_names"]) for i in inspector.get_indexes(table) if i["unique"]]
+        for index in inspector.get_indexes(table):
+            columns = tuple(index["column_names"])
+            if not index["unique"] and any(len(u) > len(columns) and u[:len(columns)] == columns for u in unique):
+                repeated.append((table, index["name"]))
+    assert repeated == []

@@ -31,7 +31,7 @@ class Draft(db.Model):
     __table_args__ = (UniqueConstraint("activity_id", "user_pk", "exercise_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
     user_pk: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), index=True)
     exercise_id: Mapped[str] = mapped_column(String(32))
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -47,7 +47,7 @@ class SectionRead(db.Model):
     __table_args__ = (UniqueConstraint("activity_id", "user_pk", "theme_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"), index=True)
+    activity_id: Mapped[int] = mapped_column(ForeignKey("activity.id", ondelete="CASCADE"))
     user_pk: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), index=True)
     theme_id: Mapped[str] = mapped_column(String(32))
     read_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -57,7 +57,7 @@ class DemoScore(db.Model):
     __table_args__ = (UniqueConstraint("line_item_id", "user_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    line_item_id: Mapped[int] = mapped_column(ForeignKey("demo_line_item.id", ondelete="CASCADE"), index=True)
+    line_item_id: Mapped[int] = mapped_column(ForeignKey("demo_line_item.id", ondelete="CASCADE"))
     user_id: Mapped[str] = mapped_column(String(255))
     result: Mapped[float | None] = mapped_column(Float)  # scoreGiven rescaled to the item's maximum
     score_given: Mapped[float | None] = mapped_column(Float)
