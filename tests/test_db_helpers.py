@@ -148,12 +148,21 @@ def test_json_row_reads_back_as_the_orm_loads_it(app, activity):
                        max_tokens=400, updated_at=datetime(2026, 1, 2, 3, 4, 5))
     db.session.add_all([draft, config])
     db.session.commit()
-    for model, row in ((Platform, platform), (Draft, draft), (LlmConfig, config), (LtiUser, user)):
-        text_value = db.session.execute(select(json_array_text(json_row(model))).where(model.id == row.id)).scalar_one()
+
+    def read_back(model, row_id):
+        text_value = db.session.execute(select(json_array_text(json_row(model))).where(model.id == row_id)).scalar_one()
         db.session.expire_all()
-        values, loaded = row_values(model, json.loads(text_value)[0]), _as_loaded(db.session.get(model, row.id))
+        values, loaded = row_values(model, json.loads(text_value)[0]), _as_loaded(db.session.get(model, row_id))
         assert values == loaded, model
         assert {key: type(value) for key, value in values.items()} == {key: type(value) for key, value in loaded.items()}
+        return values
+
+    for model, row in ((Platform, platform), (Draft, draft), (LlmConfig, config), (LtiUser, user)):
+        read_back(model, row.id)
+    config.api_key_encrypted, config.temperature, platform.key_set = None, None, None  # NULLs stay None
+    db.session.commit()
+    assert read_back(LlmConfig, config.id)["api_key_encrypted"] is None
+    assert read_back(Platform, platform.id)["key_set"] is None
     missing = (select(json_array_text(json_row(Grade), json_row(Activity)))
                .select_from(Activity).outerjoin(Grade, Grade.activity_id == Activity.id))
     grade, found = json.loads(db.session.execute(missing).scalar_one())

@@ -159,8 +159,10 @@ def _json_row_by_columns(element, compiler, **kw):
     columns = list(element.clauses)
     pairs: list[Any] = []
     for column in columns:
-        value = (func.hex(column) if isinstance(column.type, LargeBinary)
-                 else _JsonValue(column) if isinstance(column.type, JSON) else column)
+        if isinstance(column.type, LargeBinary):
+            value = case((column.is_(None), null()), else_=func.hex(column))  # hex(NULL) is an empty string
+        else:
+            value = _JsonValue(column) if isinstance(column.type, JSON) else column
         pairs += [_sql_key(column.name), value]
     return compiler.process(_JsonValue(case((columns[0].is_(None), null()), else_=_JsonObject(*pairs))), **kw)
 
