@@ -61,7 +61,7 @@ class CompiledOnce:
             if not isinstance(column.type, (Integer, String)):
                 raise TypeError(f"CompiledOnce returns {column} as the driver gives it: only integers and text")
         self._statement = statement
-        self._compiled: dict[type, tuple[Any, list[tuple[str, Callable[[Any], Any]]]]] = {}
+        self._compiled: dict[tuple, tuple[Any, list[tuple[str, Callable[[Any], Any]]]]] = {}
 
     def _compile(self, dialect) -> tuple[Any, list[tuple[str, Callable[[Any], Any]]]]:
         compiled = self._statement.compile(dialect=dialect)
@@ -73,9 +73,12 @@ class CompiledOnce:
         return compiled, processors
 
     def execute(self, connection: Connection, params: dict[str, Any]) -> CursorResult:
-        found = self._compiled.get(type(connection.dialect))
+        dialect = connection.dialect
+        # What its SQL depends on: the driver, its parameter style, the server's version.
+        kind = (type(dialect), dialect.paramstyle, dialect.server_version_info)
+        found = self._compiled.get(kind)
         if found is None:
-            found = self._compiled[type(connection.dialect)] = self._compile(connection.dialect)
+            found = self._compiled[kind] = self._compile(dialect)
         compiled, processors = found
         values = compiled.construct_params(params)
         for name, process in processors:
@@ -164,7 +167,8 @@ def _json_row_by_columns(element, compiler, **kw):
         else:
             value = _JsonValue(column) if isinstance(column.type, JSON) else column
         pairs += [_sql_key(column.name), value]
-    return compiler.process(_JsonValue(case((columns[0].is_(None), null()), else_=_JsonObject(*pairs))), **kw)
+    key = next(iter(columns[0].table.primary_key))  # NULL only where the outer join found no row
+    return compiler.process(_JsonValue(case((key.is_(None), null()), else_=_JsonObject(*pairs))), **kw)
 
 
 @compiles(_JsonRow, "postgresql")
