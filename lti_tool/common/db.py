@@ -156,19 +156,25 @@ def _sql_key(name: str):
     return literal_column(f"'{name}'")
 
 
+def _json_object(columns: dict[str, ColumnElement[Any]]) -> _JsonObject:
+    """A JSON object of `columns` by key, JSON columns nested as JSON."""
+    pairs: list[Any] = []
+    for key, column in columns.items():
+        pairs += [_sql_key(key), _JsonValue(column) if isinstance(column.type, JSON) else column]
+    return _JsonObject(*pairs)
+
+
 @compiles(_JsonRow)
 def _json_row_by_columns(element, compiler, **kw):
     """SQLite has no whole-row value: an object of the columns, binary ones as hex."""
     columns = list(element.clauses)
-    pairs: list[Any] = []
-    for column in columns:
-        if isinstance(column.type, LargeBinary):
-            value = case((column.is_(None), null()), else_=func.hex(column))  # hex(NULL) is an empty string
-        else:
-            value = _JsonValue(column) if isinstance(column.type, JSON) else column
-        pairs += [_sql_key(column.name), value]
+    row = _json_object({
+        column.name: case((column.is_(None), null()), else_=func.hex(column))  # hex(NULL) is an empty string
+        if isinstance(column.type, LargeBinary) else column
+        for column in columns
+    })
     key = next(iter(columns[0].table.primary_key))  # NULL only where the outer join found no row
-    return compiler.process(_JsonValue(case((key.is_(None), null()), else_=_JsonObject(*pairs))), **kw)
+    return compiler.process(_JsonValue(case((key.is_(None), null()), else_=row)), **kw)
 
 
 @compiles(_JsonRow, "postgresql")
@@ -193,10 +199,7 @@ def json_rows(where: ColumnElement[bool], **columns: ColumnElement[Any]):
     Values come back as JSON gives them: datetimes as ISO text (`json_datetime`), booleans as
     true/false on PostgreSQL and 1/0 on SQLite. Order is not guaranteed: sort in Python.
     """
-    pairs: list[Any] = []
-    for key, column in columns.items():
-        pairs += [_sql_key(key), _JsonValue(column) if isinstance(column.type, JSON) else column]
-    return select(_JsonArrayAgg(_JsonObject(*pairs))).where(where).scalar_subquery()
+    return select(_JsonArrayAgg(_json_object(columns))).where(where).scalar_subquery()
 
 
 def json_datetime(value: str | None) -> datetime | None:
@@ -224,7 +227,7 @@ def _from_json(column) -> Callable[[Any], Any] | None:
     """How a column's value as json_row gives it becomes the value the ORM loads; None: as is."""
     kind = column.type
     if isinstance(kind, DateTime):
-        return datetime.fromisoformat
+        return json_datetime
     if isinstance(kind, Float):
         return float
     if isinstance(kind, LargeBinary):
