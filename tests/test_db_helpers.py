@@ -11,13 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import Numeric, and_, bindparam, create_engine, insert, inspect, select, text
+from sqlalchemy import Numeric, and_, bindparam, create_engine, insert, inspect, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from lti_tool import create_app
 from lti_tool.activities.models import Activity, Draft
-from lti_tool.common.db import (CompiledOnce, autocommit_connection, json_array_text, json_datetime, json_row,
-                                json_rows, row_values)
+from lti_tool.common.db import (CompiledOnce, driver_cursor, driver_statement, json_array_text, json_datetime,
+                                json_row, json_rows, row_values)
 from lti_tool.extensions import db
 from lti_tool.llm.models import LlmConfig
 from lti_tool.lti.models import Context, LtiUser, Platform, ResourceLink
@@ -90,43 +90,108 @@ def test_json_rows_keys_must_be_identifiers():
         json_rows(Draft.id == 1, **{"bad key'": Draft.id})
 
 
-def test_an_autocommit_connection_commits_each_statement_and_goes_back_to_the_pool_transactional(database_url):
-    """autocommit_connection() commits each statement at once, on a pooled connection that the
-    next user gets back in a transaction; inside the session's transaction it is that one."""
+_RENAME = text("UPDATE platform SET name = :name WHERE id = :id")
+_RENAME_ONCE = CompiledOnce(update(Platform).where(Platform.id == bindparam("pid")).values(name=bindparam("new_name"))
+                            .returning(Platform.id))
+
+
+@pytest.fixture
+def one_connection_app(database_url):
+    """An app whose pool holds one connection, with a platform committed, and an engine of its own
+    that sees only what is committed."""
     app = create_app("test", SQLALCHEMY_DATABASE_URI=database_url,
                      SQLALCHEMY_ENGINE_OPTIONS={"pool_size": 1, "max_overflow": 0})
-
-    observer = create_engine(database_url)  # another connection sees only what is committed
+    observer = create_engine(database_url)
+    with app.app_context():
+        platform_id = _register_platform()
+        db.session.commit()
 
     def committed_names() -> list[str]:
         with observer.connect() as other:
             return list(other.execute(text("SELECT name FROM platform ORDER BY id")).scalars())
 
-    rename = text("UPDATE platform SET name = :name WHERE id = :id")
+    yield app, platform_id, committed_names
+    observer.dispose()
+    with app.app_context():
+        empty_tables()
+        db.engine.dispose()
+
+
+def _pooled_dbapi_connection():
+    """The DBAPI connection the pool hands out next (the pool holds one)."""
+    return db.session.connection().connection.dbapi_connection
+
+
+def test_a_driver_cursor_commits_each_statement_and_hands_the_connection_back_transactional(one_connection_app):
+    """driver_cursor() commits each statement at once, on the pool's connection, which the next
+    user gets back unchanged: in a transaction that a rollback undoes."""
+    app, platform_id, committed_names = one_connection_app
+    with app.app_context():
+        with driver_cursor() as driver:
+            assert _RENAME_ONCE.first(driver, {"pid": platform_id, "new_name": "first"}) == (platform_id,)
+            assert _RENAME_ONCE.first(driver, {"pid": -1, "new_name": "none"}) is None  # no row
+            assert committed_names() == ["first"]  # before the block ends: it has committed
+            used = driver.cursor.connection
+        assert not db.session.registry.has()  # no ORM session was needed
+        assert _pooled_dbapi_connection() is used  # the same connection, back in the pool ...
+        db.session.execute(_RENAME, {"name": "second", "id": platform_id})
+        db.session.rollback()  # ... transactional again
+        assert committed_names() == ["first"]
+
+
+def test_a_driver_cursor_joins_the_transaction_the_session_has_begun(one_connection_app):
+    app, platform_id, committed_names = one_connection_app
+    with app.app_context():
+        db.session.execute(text("SELECT 1"))
+        with driver_cursor() as driver:
+            assert driver.cursor.connection is _pooled_dbapi_connection()
+            _RENAME_ONCE.first(driver, {"pid": platform_id, "new_name": "third"})
+        assert db.session.execute(select(Platform.name)).scalar_one() == "third"  # in the session's transaction,
+        assert "third" not in committed_names()  # not committed
+        db.session.rollback()
+        assert "third" not in committed_names()
+
+
+def test_a_connection_that_fails_in_a_driver_cursor_is_thrown_away(one_connection_app):
+    """A statement that fails leaves its connection in an unknown state: the pool gets a new one."""
+    app, platform_id, committed_names = one_connection_app
+    with app.app_context():
+        with pytest.raises(db.engine.dialect.loaded_dbapi.Error):
+            with driver_cursor() as driver:
+                failed = driver.cursor.connection
+                driver.cursor.execute("SELECT * FROM no_such_table")
+        assert db.engine.pool.checkedout() == 0
+        assert _pooled_dbapi_connection() is not failed
+        db.session.execute(_RENAME, {"name": "after", "id": platform_id})
+        db.session.rollback()  # the new connection is transactional
+        assert "after" not in committed_names()
+        with driver_cursor() as driver:
+            _RENAME_ONCE.first(driver, {"pid": platform_id, "new_name": "after"})
+        assert committed_names() == ["after"]
+
+
+def test_a_driver_cursor_recovers_from_a_server_that_dropped_the_connection(one_connection_app, database_url):
+    """The server ends the pooled connection (a restart, an idle timeout): the launch that finds
+    it fails, the next one gets a new connection."""
+    if not database_url.startswith("postgresql"):
+        pytest.skip("pg_terminate_backend is PostgreSQL's (DATABASE_URL)")
+    app, platform_id, committed_names = one_connection_app
+    with app.app_context():
+        backend = db.session.execute(text("SELECT pg_backend_pid()")).scalar_one()
+        db.session.rollback()
+    killer = create_engine(database_url)
     try:
-        with app.app_context():
-            platform_id = _register_platform()
-            db.session.commit()
-        with app.app_context():
-            with autocommit_connection() as connection:
-                connection.execute(rename, {"name": "first", "id": platform_id})
-                assert committed_names() == ["first"]  # before the block ends: it has committed
-            # The pool's one connection, back in a transaction for the session.
-            db.session.execute(rename, {"name": "second", "id": platform_id})
-            db.session.rollback()
-            assert committed_names() == ["first"]
-        with app.app_context():  # a request that has started a transaction stays in it
-            db.session.execute(text("SELECT 1"))
-            with autocommit_connection() as connection:
-                assert connection is db.session.connection()
-                connection.execute(rename, {"name": "third", "id": platform_id})
-            db.session.rollback()
-            assert committed_names() == ["first"]
+        with killer.connect() as other:
+            other.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
     finally:
-        observer.dispose()
-        with app.app_context():
-            empty_tables()
-            db.engine.dispose()
+        killer.dispose()
+    with app.app_context():
+        with pytest.raises(db.engine.dialect.loaded_dbapi.OperationalError):
+            with driver_cursor() as driver:
+                _RENAME_ONCE.first(driver, {"pid": platform_id, "new_name": "lost"})
+        with driver_cursor() as driver:
+            _RENAME_ONCE.first(driver, {"pid": platform_id, "new_name": "back"})
+        assert committed_names() == ["back"]
 
 
 def _as_loaded(row) -> dict:
@@ -184,7 +249,8 @@ def test_json_row_refuses_a_column_it_cannot_read_back():
 
 def test_a_statement_compiled_once_binds_and_returns_as_execute_does(app, activity):
     """Its parameters go through their types' bind processors (JSON, datetimes), positional or
-    named as the dialect wants; its rows are what the driver returns."""
+    named as the dialect wants; its first row is what the driver returns; its SQL is announced
+    on driver_statement, which SQLAlchemy's events do not see."""
     activity, user = activity
     when = datetime(2026, 12, 3, 15, 4, 5, 123456)
     insert_draft = insert(Draft).values(
@@ -192,17 +258,29 @@ def test_a_statement_compiled_once_binds_and_returns_as_execute_does(app, activi
         content_version="1", answers=bindparam("answers", type_=Draft.answers.type),
         done=False, updated_at=bindparam("when", type_=Draft.updated_at.type)).returning(Draft.id)
     compiled = CompiledOnce(insert_draft)
-    with autocommit_connection() as connection:
-        draft_id = compiled.execute(connection, {"activity_id": activity.id, "user_pk": user.id, "exercise": "m2.t1.e1",
-                                                 "answers": {"prompt": "« oui »"}, "when": when}).scalar_one()
-        again = compiled.execute(connection, {"activity_id": activity.id, "user_pk": user.id, "exercise": "m2.t1.e2",
-                                              "answers": {}, "when": when}).scalar_one()
+    announced = []
+
+    def announce(dialect, statement):
+        announced.append((dialect.name, statement))
+
+    driver_statement.connect(announce)
+    try:
+        with driver_cursor() as driver:
+            (draft_id,) = compiled.first(driver, {"activity_id": activity.id, "user_pk": user.id, "exercise": "m2.t1.e1",
+                                                  "answers": {"prompt": "« oui »"}, "when": when})
+            (again,) = compiled.first(driver, {"activity_id": activity.id, "user_pk": user.id, "exercise": "m2.t1.e2",
+                                               "answers": {}, "when": when})
+    finally:
+        driver_statement.disconnect(announce)
     assert again == draft_id + 1
+    assert len(announced) == 2 and announced[0][0] == db.engine.dialect.name
+    assert announced[0][1].startswith("INSERT INTO draft")
     draft = db.session.get(Draft, draft_id)
     assert draft.answers == {"prompt": "« oui »"} and draft.updated_at == when
     read = CompiledOnce(select(json_array_text(json_row(Draft))).where(Draft.id == bindparam("id")))
-    with autocommit_connection() as connection:
-        value = read.execute(connection, {"id": draft_id}).scalar_one()
+    with driver_cursor() as driver:
+        (value,) = read.first(driver, {"id": draft_id})
+        assert read.first(driver, {"id": -1}) is None
     assert row_values(Draft, json.loads(value)[0])["answers"] == {"prompt": "« oui »"}
     with pytest.raises(TypeError, match="only integers and text"):
         CompiledOnce(select(Draft.updated_at))

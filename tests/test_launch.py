@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
 import pytest
 from sqlalchemy import func, select
 
@@ -155,3 +158,23 @@ def test_a_login_looks_its_registration_up_once(client, platform, monkeypatch):
     auth = platform.login(client)
     assert auth["client_id"] == platform.client_id
     assert lookups == [(platform.issuer, platform.client_id)]
+
+
+def test_a_login_nonce_is_random_and_a_launch_leaves_nothing_in_the_store(client, platform, app):
+    """The nonce is 256 random bits (pylti1p3's ends with a uuid1: this server's MAC address and
+    clock); the launch spends it, and keeps nothing else in the store of login state."""
+    store = app.extensions["lti_store"]
+    nonces = []
+    for _ in range(3):
+        auth = platform.login(client)
+        nonces.append(auth["nonce"])
+        assert re.fullmatch(r"[A-Za-z0-9_-]{43}", auth["nonce"]), auth["nonce"]
+        assert uuid.getnode().to_bytes(6, "big").hex() not in auth["nonce"].lower()
+        before = dict(store._data)
+        claims = platform.claims(auth["nonce"], "learner")
+        assert client.post("/lti/launch", data={"id_token": platform.sign(claims),
+                                                "state": auth["state"]}).status_code == 200
+        added = {key for key in set(store._data) - set(before) if not key.startswith("jwks:")}  # the platform's keys
+        assert not added, added  # neither the launch data nor the state's id_token hash
+        assert not [key for key in store._data if auth["nonce"] in key]  # the nonce is spent
+    assert len(set(nonces)) == 3

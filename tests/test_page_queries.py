@@ -15,6 +15,7 @@ from markupsafe import Markup
 from sqlalchemy import event, select, text
 
 from lti_tool.catalogue.text import paragraphs
+from lti_tool.common.db import driver_statement
 from lti_tool.extensions import db
 from lti_tool.lti.models import Platform
 from lti_tool.lti.services import open_launch_session
@@ -26,18 +27,27 @@ AGS_CLAIM = "https://purl.imsglobal.org/spec/lti-ags/claim/endpoint"
 
 @contextmanager
 def statements(app):
+    """Every statement sent to the database: through SQLAlchemy, or straight on the driver."""
     seen: list[str] = []
 
-    def record(conn, cursor, statement, params, context, executemany):
+    def record(statement: str) -> None:
         seen.append(" ".join(statement.split()).lower())
+
+    def through_sqlalchemy(conn, cursor, statement, params, context, executemany):
+        record(statement)
+
+    def on_driver(dialect, statement):
+        record(statement)
 
     with app.app_context():
         engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
+    event.listen(engine, "before_cursor_execute", through_sqlalchemy)
+    driver_statement.connect(on_driver)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        event.remove(engine, "before_cursor_execute", through_sqlalchemy)
+        driver_statement.disconnect(on_driver)
 
 
 def launch(platform, client, item: str, sub: str = "learner-1"):

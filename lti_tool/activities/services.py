@@ -14,7 +14,7 @@ from sqlalchemy import and_, bindparam, func, literal, select, update
 from sqlalchemy.orm import aliased, make_transient_to_detached
 
 from ..catalogue.services import Catalogue, Module
-from ..common.db import (CompiledOnce, autocommit_connection, insert_ignoring_conflict, json_array_text, json_row,
+from ..common.db import (CompiledOnce, driver_cursor, insert_ignoring_conflict, json_array_text, json_row,
                          json_rows, row_values)
 from ..common.memo import MISSING, prefetched, remember_prefetched, request_memo
 from ..extensions import db
@@ -161,7 +161,7 @@ _READ_LANDING = CompiledOnce(_LANDING_ROWS)  # runs these two one after the othe
 
 def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> Landing | None:
     """A resource link launch: in one round trip on PostgreSQL (two on SQLite), and on a
-    connection of its own that commits it at once (common.db.autocommit_connection), open its
+    connection of its own that commits it at once (common.db.driver_cursor), open its
     session if its user, course and link are stored already (the link in that course) and read
     what its landing page shows.
 
@@ -176,12 +176,13 @@ def open_landing(platform_id: int, claims: dict[str, Any], locale: str, ttl_seco
     """
     new = new_session(platform_id, claims, locale, ttl_seconds)
     params = {**known_rows_params(platform_id, claims), **new.params()}
-    with autocommit_connection() as connection:
-        if connection.dialect.name == "postgresql":
-            known_text, page_text, session_id = _OPEN_LANDING.execute(connection, params).one()
+    with driver_cursor() as driver:
+        if driver.dialect.name == "postgresql":
+            known_text, page_text, session_id = _OPEN_LANDING.first(driver, params)
         else:
-            session_id = _INSERT_SESSION.execute(connection, params).scalar_one_or_none()
-            known_text, page_text = _READ_LANDING.execute(connection, params).one()
+            inserted = _INSERT_SESSION.first(driver, params)
+            session_id = inserted[0] if inserted else None
+            known_text, page_text = _READ_LANDING.first(driver, params)
     if session_id is None:
         return None
     log_accepted(session_id, new)

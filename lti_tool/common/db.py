@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+from blinker import Namespace
 
 from sqlalchemy import (JSON, Boolean, ColumnElement, DateTime, Float, Integer, LargeBinary, String, Text, case, cast,
                         func, inspect, literal_column, null, select)
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Connection, CursorResult
+from sqlalchemy.engine import Dialect
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
@@ -28,26 +31,63 @@ def insert_ignoring_conflict(model, **values: Any) -> None:
     db.session.execute(insert(model).values(**values).on_conflict_do_nothing())
 
 
-# --- requests that write one row --------------------------------------------------------------
-# A transaction costs two round trips of its own (BEGIN, COMMIT). A request that reads, then
-# writes a single row, needs none: its statement can commit by itself (autocommit).
+# --- statements run straight on the driver ---------------------------------------------------
+# The launch's one statement is compiled once (CompiledOnce) and run on a DBAPI cursor of a
+# pooled connection: SQLAlchemy's execution machinery (its Connection, execution context and
+# result objects, switching the connection's isolation level through execution options) costs
+# more CPU than the driver itself for such a statement.
+
+driver_statement = Namespace().signal("driver-statement")
+"""Sent with `statement` (its SQL) just before a statement runs straight on the driver
+(CompiledOnce.first): SQLAlchemy's events never see those."""
+
+
+def session_in_transaction() -> bool:
+    """Whether this request's ORM session has begun a transaction. Asking does not create the
+    session: a launch whose page comes from the page cache never needs one."""
+    return db.session.registry.has() and db.session().in_transaction()
+
+
+@dataclass(frozen=True)
+class DriverCursor:
+    """A DBAPI cursor and the dialect its statements are compiled for."""
+
+    dialect: Dialect
+    cursor: Any
 
 
 @contextmanager
-def autocommit_connection() -> Iterator[Connection]:
-    """A connection whose statements commit one by one, handed back to the pool on leaving, for a
-    request whose only write is one statement, or whose writes each stand on their own. If the
-    request's session has started a transaction, its connection instead: what is written then
-    commits or rolls back with the rest of that transaction."""
-    if db.session().in_transaction():
-        yield db.session.connection()
+def driver_cursor() -> Iterator[DriverCursor]:
+    """A cursor for statements run straight on the driver, for a request whose only write is one
+    statement, or whose writes each stand on their own: on a pooled connection in autocommit
+    mode (each statement commits at once), handed back to the pool as it was found. If the
+    request's session has begun a transaction, on that transaction's connection instead: what is
+    written then commits or rolls back with the rest of it.
+
+    A connection that fails in the block is thrown away (its state is unknown), never handed back:
+    after a dropped connection or a restarted server the pool opens a new one."""
+    if session_in_transaction():
+        connection = db.session.connection()
+        with closing(connection.connection.cursor()) as cursor:
+            yield DriverCursor(connection.dialect, cursor)
         return
-    with db.engine.connect() as connection:
-        yield connection.execution_options(isolation_level="AUTOCOMMIT")
+    engine = db.engine
+    dialect = engine.dialect
+    pooled = engine.raw_connection()
+    try:
+        dialect.set_isolation_level(pooled.dbapi_connection, "AUTOCOMMIT")
+        with closing(pooled.cursor()) as cursor:
+            yield DriverCursor(dialect, cursor)
+        dialect.reset_isolation_level(pooled.dbapi_connection)
+    except BaseException:
+        pooled.invalidate()
+        raise
+    finally:
+        pooled.close()
 
 
 class CompiledOnce:
-    """A statement compiled once per dialect and run with Connection.exec_driver_sql.
+    """A statement compiled once per dialect and run on the driver (driver_cursor).
 
     Connection.execute looks every statement up in SQLAlchemy's compiled cache by a key built
     from the whole statement, on every run: for a statement that joins fifteen tables, building
@@ -72,8 +112,10 @@ class CompiledOnce:
                 processors.append((name, process))
         return compiled, processors
 
-    def execute(self, connection: Connection, params: dict[str, Any]) -> CursorResult:
-        dialect = connection.dialect
+    def first(self, driver: DriverCursor, params: dict[str, Any]) -> tuple | None:
+        """Run the statement (one that returns rows: a SELECT, or a write with RETURNING) with
+        `params`: its first row as the driver returns it, or None."""
+        dialect = driver.dialect
         # What its SQL depends on: the driver, its parameter style, the server's version.
         kind = (type(dialect), dialect.paramstyle, dialect.server_version_info)
         found = self._compiled.get(kind)
@@ -83,9 +125,10 @@ class CompiledOnce:
         values = compiled.construct_params(params)
         for name, process in processors:
             values[name] = process(values[name])
-        if compiled.positional:
-            return connection.exec_driver_sql(compiled.string, tuple(values[name] for name in compiled.positiontup))
-        return connection.exec_driver_sql(compiled.string, values)
+        driver_statement.send(dialect, statement=compiled.string)
+        driver.cursor.execute(compiled.string,
+                              tuple(values[name] for name in compiled.positiontup) if compiled.positional else values)
+        return driver.cursor.fetchone()
 
 
 # --- many rows as one JSON value -------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import binascii
 import hashlib
 import json
+import secrets
 import threading
 import time
 from typing import Any
@@ -22,6 +23,7 @@ from pylti1p3.tool_config import ToolConfAbstract
 from ..common.i18n import normalise_locale, use_locale
 from ..common.store import KeyValueStore
 from .errors import LtiRefusal
+from . import jwt_decoder
 from .keys import signing_material
 from .registry import PlatformRecord, find_platform, platforms_of
 from .services import adopt_first_deployment
@@ -227,6 +229,11 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             raise LtiRefusal("unknown_client_id", detail=f"{iss} {client_id}")
         return registration
 
+    def _generate_nonce(self) -> str:
+        """256 random bits. pylti1p3's nonce ends with a uuid1, which gives the platform this
+        server's MAC address and clock, and is slow to make."""
+        return secrets.token_urlsafe(32)
+
     def get_cookies_allowed_js_check(self) -> str:
         params = {"lti1p3_new_window": "1"}
         for key in ("iss", "login_hint", "target_link_uri", "lti_message_hint", "lti_deployment_id", "client_id"):
@@ -251,8 +258,7 @@ _URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 def _segment(segment: str) -> Any:
     """One base64url JSON segment of a compact JWS, decoded strictly (no junk characters, no
-    padding): the same rules as PyJWT's, in C. PyJWT checks each character in Python, and the
-    signature check parses the token again anyway."""
+    padding), to find who signed it; the signature check (jwt_decoder) parses the token again."""
     if "=" in segment or len(segment) % 4 == 1:
         raise ValueError("not base64url")
     data = segment.encode("ascii").translate(_URLSAFE_TO_STANDARD) + b"=" * (-len(segment) % 4)
@@ -296,7 +302,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 .validate_deployment()
                 .validate_message()
                 .validate_nonce()
-                .save_launch_data()
             )
         except Exception:
             self._validated = False
@@ -433,7 +438,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiRefusal("unknown_key", detail=kid)
         platform = self.platform
         try:
-            jwt.decode(
+            jwt_decoder.decode(
                 self._get_request_param("id_token"),
                 key,
                 algorithms=["RS256"],
@@ -511,9 +516,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         return self
 
     def save_launch_data(self):
-        # The launch session lives in the database (services.open_launch_session); only the
-        # state is remembered here, as pylti1p3 does, so the same id_token is recognised.
-        self._session_service.set_state_valid(self._get_request_param("state"), self._get_id_token_hash())
+        """Nothing to save: the launch session lives in the database (services.open_launch_session),
+        the nonce is spent and the state cookie expired. pylti1p3 would store the whole id_token
+        and the state's token hash, which nothing reads."""
         return self
 
 

@@ -8,6 +8,7 @@ from flask import current_app, make_response, render_template, request
 
 from ..activities.services import land
 from ..activities.views import landing_page
+from ..common.db import session_in_transaction
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
@@ -49,7 +50,7 @@ def launch():
     try:
         response = make_response(landing_page(landing))
         launch.expire_state_cookie(response)
-        if db.session().in_transaction():  # what a launch wrote beyond its session row (nothing for most)
+        if session_in_transaction():  # what a launch wrote beyond its session row (nothing for most)
             db.session.commit()
     except Exception:
         # A returning learner's session row has committed already: a launch that fails stores nothing.
