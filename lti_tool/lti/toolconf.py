@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import binascii
 import hashlib
 import json
 import secrets
@@ -253,16 +252,15 @@ def oidc_login(tool_conf: DbToolConf) -> ToolOIDCLogin:
 # --- launch --------------------------------------------------------------------------------
 
 _parsed_keys_lock = threading.Lock()
-_URLSAFE_TO_STANDARD = bytes.maketrans(b"-_", b"+/")
 
 
 def _segment(segment: str) -> Any:
-    """One base64url JSON segment of a compact JWS, decoded strictly (no junk characters, no
-    padding), to find who signed it; the signature check (jwt_decoder) parses the token again."""
-    if "=" in segment or len(segment) % 4 == 1:
-        raise ValueError("not base64url")
-    data = segment.encode("ascii").translate(_URLSAFE_TO_STANDARD) + b"=" * (-len(segment) % 4)
-    return json.loads(binascii.a2b_base64(data, strict_mode=True))
+    """One base64url JSON segment of a compact JWS, not verified, to find who signed it: decoded
+    as the signature check decodes it (jwt_decoder), and without padding, which the compact form
+    never has."""
+    if "=" in segment:
+        raise ValueError("padded base64url")
+    return json.loads(jwt_decoder.decode_segment(segment.encode("ascii"), "segment"))
 
 
 def _unverified_parts(id_token: str) -> tuple[Any, Any]:
@@ -294,6 +292,9 @@ class ToolMessageLaunch(FlaskMessageLaunch):
     def validate(self):
         self._validated = True
         try:
+            # Nothing is saved after: the launch session lives in the database (land), the nonce
+            # is spent and the state cookie expired. pylti1p3's save_launch_data stores what
+            # nothing here reads.
             return (
                 self.validate_jwt_format()
                 .validate_state()
@@ -337,7 +338,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         try:
             # Unverified: the signature (with a full parse by PyJWT) is checked in validate_jwt_signature.
             header, body = _unverified_parts(id_token)
-        except (ValueError, UnicodeError, binascii.Error) as exc:
+        except (ValueError, UnicodeError, jwt.DecodeError) as exc:
             raise LtiRefusal("malformed_jwt", detail=str(exc)) from exc
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LtiRefusal("malformed_jwt")
@@ -515,11 +516,6 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiRefusal("replayed_nonce")
         return self
 
-    def save_launch_data(self):
-        """Nothing to save: the launch session lives in the database (services.open_launch_session),
-        the nonce is spent and the state cookie expired. pylti1p3 would store the whole id_token
-        and the state's token hash, which nothing reads."""
-        return self
 
 
 def message_launch(tool_conf: DbToolConf) -> ToolMessageLaunch:
