@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres install translations chromium axe bench bench-passback clean
+.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,21 @@ test: install chromium axe
 
 test-postgres: install
 	DATABASE_URL=postgresql+psycopg://postgres@127.0.0.1:5432/test $(BIN)/python -m pytest -m "not browser" $(PYTEST_ARGS)
+
+## make test-moodle: the centre's journey through a real Moodle 5.1 (tests/moodle), in Chromium
+MOODLE_PACKAGE ?= $(abspath ../shared/moodle/moodle-5.1.tar.xz)
+test-moodle: moodle-package install chromium php
+	MOODLE_PACKAGE="$(MOODLE_PACKAGE)" $(BIN)/python -m pytest --moodle --tb=short tests/moodle $(PYTEST_ARGS)
+
+moodle-package:
+	@test -f "$(MOODLE_PACKAGE)" || { echo "make test-moodle needs Moodle 5.1's release package: $(MOODLE_PACKAGE) is missing." \
+	  "Put the shared folder beside the project (../shared/moodle/) or set MOODLE_PACKAGE=/path/to/moodle-5.1.tar.xz." >&2; exit 1; }
+
+## Debian's PHP 8.2 with the extensions Moodle needs (for make test-moodle)
+PHP_PACKAGES := php8.2-cli php8.2-pgsql php8.2-xml php8.2-mbstring php8.2-curl php8.2-zip php8.2-gd php8.2-intl \
+	php8.2-soap php8.2-opcache php8.2-readline php8.2-bcmath
+php:
+	@php -m 2>/dev/null | grep -qix pgsql || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PHP_PACKAGES) >/dev/null; }
 
 ## axe-core (npm) for the browser tests' accessibility scan
 axe: node_modules/axe-core/axe.min.js

@@ -4,6 +4,7 @@ after each test; a client; a test platform whose JWKS is served through `respons
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 import responses
@@ -16,6 +17,18 @@ from lti_tool.common.store import MemoryStore
 from lti_tool.extensions import db
 
 from .lti_platform import TestPlatform
+
+
+def pytest_addoption(parser):
+    parser.addoption("--moodle", action="store_true", default=False,
+                     help="run tests/moodle: the centre's journey through a real Moodle 5.1 (make test-moodle)")
+
+
+def pytest_ignore_collect(collection_path: Path, config):
+    """tests/moodle needs a real Moodle (PHP, its package): only `make test-moodle` (--moodle) runs it."""
+    if collection_path == Path(__file__).parent / "moodle" and not config.getoption("--moodle"):
+        return True
+    return None
 
 
 def reset_database(url: str) -> None:

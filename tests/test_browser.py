@@ -1,15 +1,10 @@
 """End to end in Debian's Chromium: the demo platform (127.0.0.1) launches the tool (localhost)
 in a cross-site iframe, through the real LTI 1.3 flow, with third-party cookies allowed and blocked.
 
-Each test starts Chromium on a fresh regular profile whose cookie settings it writes first:
-
-- `profile.cookie_controls_mode` is Chromium's "third-party cookies" setting: 0 allows them,
-  1 blocks them. A fresh profile of Debian's Chromium 156 defaults to 1 (blocked), and
-  `--test-third-party-cookie-phaseout` alone changes nothing there (with 0, unpartitioned
-  third-party cookies still stick), so the blocked case sets 1 *and* passes the flag.
-- A cookie exception for the tool's site under the platform's site blocks every cookie of the
-  embedded tool, partitioned ones included, as the strictest browsers do: only the "open in a
-  new window" path can work then.
+Each test starts Chromium on a fresh regular profile (tests/chromium.py says how its cookie
+settings are written). A cookie exception for the tool's site under the platform's site blocks
+every cookie of the embedded tool, partitioned ones included, as the strictest browsers do: only
+the "open in a new window" path can work then.
 
 Screenshots (and which path was taken) land in test-output/browser/ at the repository root.
 """
@@ -23,32 +18,27 @@ from pathlib import Path
 
 import pytest
 
+from .chromium import (  # noqa: F401 - re-exported for the other browser tests
+    ALLOW_THIRD_PARTY_COOKIES,
+    BASE_ARGS,
+    BLOCK_THIRD_PARTY_COOKIES,
+    CHROMIUM,
+    THIRD_PARTY_COOKIE_PHASEOUT,
+    TIMEOUT_MS,
+    chromium_or_skip,
+    first_page,
+    open_browser,
+)
 from .live_server import LiveServer, live_server
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
 OUTPUT = Path(__file__).resolve().parent.parent / "test-output" / "browser"
-BASE_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--no-default-browser-check",
-]
-THIRD_PARTY_COOKIE_PHASEOUT = "--test-third-party-cookie-phaseout"
-ALLOW_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 0}}
-BLOCK_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 1}}
 # Every cookie of localhost (the tool) refused while the top-level page is 127.0.0.1 (the platform).
 BLOCK_EMBEDDED_TOOL_COOKIES = {"profile": {
     "cookie_controls_mode": 1,
     "content_settings": {"exceptions": {"cookies": {"http://localhost:*,http://127.0.0.1:*": {"setting": 2}}}},
 }}
-TIMEOUT_MS = 15_000
-
 TOOL_FRAME = 'iframe[name="tool-frame"]'
 LEARNER_PAGE = '[data-testid="learner-page"]'
 TRAINER_PAGE = '[data-testid="trainer-page"]'
@@ -66,11 +56,6 @@ COOKIE_PROBE_JS = """() => {
   document.cookie = "probe_partitioned=" + attrs + "; Partitioned" + gone;
   return {unpartitioned, partitioned};
 }"""
-
-
-def chromium_or_skip() -> None:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"{CHROMIUM} missing: apt-get install -y chromium")
 
 
 @pytest.fixture
@@ -91,23 +76,6 @@ def playwright_api():
 def output_dir() -> Path:
     OUTPUT.mkdir(parents=True, exist_ok=True)
     return OUTPUT
-
-
-def open_browser(playwright_api, profile: Path, prefs: dict, *extra_args: str):
-    """Chromium on a fresh regular profile with `prefs` (Playwright's `new_context` would be off
-    the record, where the profile's cookie settings do not apply)."""
-    (profile / "Default").mkdir(parents=True)
-    (profile / "Default" / "Preferences").write_text(json.dumps(prefs))
-    context = playwright_api.chromium.launch_persistent_context(
-        profile, executable_path=CHROMIUM, args=[*BASE_ARGS, *extra_args],
-        viewport={"width": 1280, "height": 900}, locale="fr-FR",
-    )
-    context.set_default_timeout(TIMEOUT_MS)
-    return context
-
-
-def first_page(context):
-    return context.pages[0] if context.pages else context.new_page()
 
 
 def tool_frame(page):
