@@ -48,9 +48,6 @@ class Config:
         )
         # Recycle pooled connections rather than ping on every checkout (a round trip per request).
         self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
-        # PostgreSQL: plan prepared statements once (plan_cache_mode); off behind a pooler that
-        # refuses the `options` startup parameter (PgBouncer without ignore_startup_parameters).
-        self.PG_GENERIC_PLANS = env_bool("PG_GENERIC_PLANS", True)
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.TOOL_BASE_URL = (os.environ.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/")
         self.DEMO_PLATFORM = env_bool("DEMO_PLATFORM", self.DEFAULT_DEMO_PLATFORM)
@@ -91,10 +88,6 @@ class Config:
         # Catalogue text rendered once per process (lti_tool.catalogue.text.catalogue_fragment);
         # off while editing templates or catalogue content under a running server.
         self.FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", True)
-        # Learners' launch pages, kept per process for the rows they were made of
-        # (lti_tool.common.pages): how many MiB of pages (0: none) and for how many seconds at most.
-        self.PAGE_CACHE_MB = env_int("PAGE_CACHE_MB", 32)
-        self.PAGE_CACHE_TTL = env_int("PAGE_CACHE_TTL", 600)
         self.SQLALCHEMY_RECORD_QUERIES = False
         self.validate()
 

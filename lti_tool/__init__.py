@@ -8,27 +8,25 @@ import requests
 from flask import Flask, request
 from flask.sessions import SessionInterface
 from flask_babel import get_locale
-from sqlalchemy.engine import make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from config import Config, ConfigError, load_config
 
 from . import models  # noqa: F401  every area's models, so that migrations see them
 from .activities.blueprint import bp as activities_bp
-from .policy.blueprint import bp as policy_bp
-from .marking.blueprint import bp as marking_bp
-from .admin.blueprint import bp as admin_bp
+from .declarations.blueprint import bp as declarations_bp
+from .grading.blueprint import bp as grading_bp
+from .records.blueprint import bp as records_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common.fragments import shared_fragment
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
 from .common.logging import install_redaction
-from .common.pages import install_page_cache
 from .common.store import make_store
 from .errors import register_error_handlers
 from .demo.blueprint import bp as demo_bp
 from .extensions import babel, db, migrate
-from .grading.worker import init_outbox
+from .gradebook.worker import init_outbox
 from .lti.blueprint import bp as lti_bp
 from .llm.blueprint import bp as llm_bp
 from .site import bp as site_bp
@@ -64,8 +62,6 @@ TRANSLATIONS = Path(__file__).parent / "translations"
 def configure_extensions(app: Flask) -> None:
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql") and app.config["PG_GENERIC_PLANS"]:
-        use_generic_plans(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
     missing = missing_catalogues(TRANSLATIONS, app.config["SUPPORTED_LOCALES"])
@@ -79,19 +75,8 @@ def configure_extensions(app: Flask) -> None:
     app.jinja_env.filters["local_time"] = local_time
 
 
-def use_generic_plans(app: Flask) -> None:
-    """PostgreSQL plans the statements psycopg prepares (run five times on a connection) once,
-    not on every run: every query here looks rows up by key, where the generic plan is the plan.
-    Added to the connection's own `options` (from DATABASE_URL or the engine options), if any."""
-    engine_options = app.config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(app.config.get("SQLALCHEMY_ENGINE_OPTIONS") or {})
-    connect_args = engine_options["connect_args"] = dict(engine_options.get("connect_args") or {})
-    given = connect_args.get("options") or make_url(app.config["SQLALCHEMY_DATABASE_URI"]).query.get("options")
-    connect_args["options"] = " ".join(filter(None, [given, "-c plan_cache_mode=force_generic_plan"]))
-
-
 def configure_services(app: Flask) -> None:
     app.extensions["lti_store"] = app.config.get("LTI_STORE") or make_store(app.config["REDIS_URL"])
-    install_page_cache(app)
     http = requests.Session()
     http.headers["User-Agent"] = USER_AGENT
     app.extensions["lti_http"] = http
@@ -103,10 +88,10 @@ def configure_blueprints(app: Flask) -> None:
     app.register_blueprint(lti_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)
-    app.register_blueprint(policy_bp)
+    app.register_blueprint(declarations_bp)
     app.register_blueprint(llm_bp)
-    app.register_blueprint(marking_bp)
-    app.register_blueprint(admin_bp)
+    app.register_blueprint(grading_bp)
+    app.register_blueprint(records_bp)
     if app.config["DEMO_PLATFORM"]:
         app.register_blueprint(demo_bp)
 

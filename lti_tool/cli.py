@@ -9,9 +9,9 @@ from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
-from .admin import privacy
+from .records import privacy
 from .extensions import db
-from .grading.worker import worker_command
+from .gradebook.worker import worker_command
 from .lti import keys as lti_keys
 from .lti import services as lti_services
 from .lti.schemas import DeploymentsSchema, ManualPlatformSchema

@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.grading.delivery import DrainReport, Sender, drain
-from lti_tool.grading.models import PENDING, SENDING, ScoreOutbox
-from lti_tool.grading.outbox import enqueue_score
+from lti_tool.gradebook.delivery import DrainReport, Sender, drain
+from lti_tool.gradebook.models import PENDING, SENDING, ScoreOutbox
+from lti_tool.gradebook.outbox import enqueue_score
 from lti_tool.lti.models import LaunchSession, LtiUser
 from lti_tool.lti.services import AGS_CLAIM
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from lti_tool.activities.models import Activity
 from lti_tool.extensions import db
-from lti_tool.policy.models import Submission
+from lti_tool.declarations.models import Submission
 
 from .lti_platform import CLAIM, landing_url
 

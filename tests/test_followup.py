@@ -10,14 +10,14 @@ import re
 
 from sqlalchemy import func, select
 
-from lti_tool.admin.privacy import _references
+from lti_tool.records.privacy import _references
 from lti_tool.activities.models import Activity
 from lti_tool.catalogue.services import get_catalogue
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
 from lti_tool.lti.models import LtiUser
-from lti_tool.marking.models import Grade
-from lti_tool.policy.models import Submission
+from lti_tool.grading.models import Grade
+from lti_tool.declarations.models import Submission
 
 from .grading_fixtures import moodle  # noqa: F401
 from .lti_platform import CLAIM, TestPlatform, landing_url

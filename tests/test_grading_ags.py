@@ -8,10 +8,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.grading.ags import iso_timestamp, score_url
-from lti_tool.grading.delivery import drain, score_timestamp
-from lti_tool.grading.models import LinkLineItem
-from lti_tool.grading.outbox import outbox_state, retry_failed
+from lti_tool.gradebook.ags import iso_timestamp, score_url
+from lti_tool.gradebook.delivery import drain, score_timestamp
+from lti_tool.gradebook.models import LinkLineItem
+from lti_tool.gradebook.outbox import outbox_state, retry_failed
 from lti_tool.lti.models import LtiUser
 
 from .ags_platform import CONTAINER_TYPE, LINEITEM_TYPE, SCORE_TYPE

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.grading.delivery import DrainReport, Sender, drain
-from lti_tool.grading.models import ScoreOutbox
-from lti_tool.grading.outbox import enqueue_score
+from lti_tool.gradebook.delivery import DrainReport, Sender, drain
+from lti_tool.gradebook.models import ScoreOutbox
+from lti_tool.gradebook.outbox import enqueue_score
 
 from .grading_fixtures import launch, moodle, user, waiting  # noqa: F401
 

@@ -21,9 +21,9 @@ from sqlalchemy import select
 from lti_tool.demo import gradebook
 from lti_tool.demo.models import DemoLineItem, DemoPlacedItem, DemoScore
 from lti_tool.extensions import db
-from lti_tool.grading.delivery import Sender, drain
-from lti_tool.grading.nrps import learner_roster
-from lti_tool.grading.outbox import enqueue_score, outbox_state
+from lti_tool.gradebook.delivery import Sender, drain
+from lti_tool.gradebook.nrps import learner_roster
+from lti_tool.gradebook.outbox import enqueue_score, outbox_state
 from lti_tool.lti.keys import signing_material
 from lti_tool.lti.models import LaunchSession
 

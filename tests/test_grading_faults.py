@@ -9,9 +9,9 @@ from datetime import datetime, timedelta, timezone
 import requests
 
 from lti_tool.extensions import db
-from lti_tool.grading.delivery import Outcome, claim, drain, record
-from lti_tool.grading.models import LinkLineItem, ScoreOutbox
-from lti_tool.grading.outbox import outbox_state, retry_failed
+from lti_tool.gradebook.delivery import Outcome, claim, drain, record
+from lti_tool.gradebook.models import LinkLineItem, ScoreOutbox
+from lti_tool.gradebook.outbox import outbox_state, retry_failed
 from sqlalchemy import select
 
 from .grading_fixtures import T0, enqueue, launch, moodle, row, sender, settle  # noqa: F401

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lti_tool.grading.nrps import MEMBERSHIP_MEDIA_TYPE, RosterUnavailable, course_members, learner_roster
+from lti_tool.gradebook.nrps import MEMBERSHIP_MEDIA_TYPE, RosterUnavailable, course_members, learner_roster
 
 from .grading_fixtures import launch, moodle  # noqa: F401
 

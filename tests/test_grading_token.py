@@ -8,9 +8,9 @@ import time
 import jwt
 import pytest
 
-from lti_tool.grading.ags import SCOPE_LINEITEM, SCOPE_SCORE
-from lti_tool.grading.delivery import drain
-from lti_tool.grading.token import ServiceTokens, TokenEndpoint, TokenError
+from lti_tool.gradebook.ags import SCOPE_LINEITEM, SCOPE_SCORE
+from lti_tool.gradebook.delivery import drain
+from lti_tool.gradebook.token import ServiceTokens, TokenEndpoint, TokenError
 from lti_tool.lti.models import Platform
 
 from .grading_fixtures import T0, enqueue, launch, moodle, sender  # noqa: F401

@@ -6,7 +6,7 @@ from __future__ import annotations
 from lti_tool import create_app
 from lti_tool.common.store import MemoryStore
 from lti_tool.extensions import db
-from lti_tool.grading.worker import stop_outbox_thread
+from lti_tool.gradebook.worker import stop_outbox_thread
 
 from .grading_fixtures import enqueue, launch, moodle, row  # noqa: F401
 

@@ -7,8 +7,8 @@ import html
 from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.grading.models import ScoreOutbox
-from lti_tool.marking.models import Grade
+from lti_tool.gradebook.models import ScoreOutbox
+from lti_tool.grading.models import Grade
 
 from .lti_platform import CLAIM, landing_url
 from .test_submissions import REQUIRED, declaration, ready, work

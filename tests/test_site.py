@@ -182,7 +182,7 @@ def test_an_unhandled_error_under_a_token_url_logs_no_token(app, client, platfor
         assert client.get(url).status_code == 500
         assert client.get(url + "links/999999").status_code in (403, 404)  # a refusal, logged with its path
         # Any of the tool's loggers, not only the one named at set-up
-        logging.getLogger("lti_tool.grading.delivery").warning("retrying %s", "https://tool.test" + url)
+        logging.getLogger("lti_tool.gradebook.delivery").warning("retrying %s", "https://tool.test" + url)
     logged = "\n".join(f"{r.getMessage()} {getattr(r, 'path', '')}" for r in caplog.records)
     assert "unhandled error on /t/[redacted]/" in logged and "retrying https://tool.test/t/[redacted]/" in logged
     assert token not in logged and token not in caplog.text

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.policy.models import ChecklistTicks, ImmutableSubmission, Submission
+from lti_tool.declarations.models import ChecklistTicks, ImmutableSubmission, Submission
 
 from .lti_platform import CLAIM, landing_url
 

@@ -87,7 +87,7 @@ def quiz(theme_id: str):
 def _post_quiz_scores(session, catalogue, activity) -> None:
     """The activity's self-check score for the gradebook: the best attempt of each of its
     quizzes, added up, out of all their questions (a module has several quizzes)."""
-    from ..marking.services import queue_quiz
+    from ..grading.services import queue_quiz
 
     view = item_view(catalogue, activity.catalogue_item)
     if view is None or view.kind == "exercise":

@@ -14,7 +14,6 @@ from sqlalchemy import func, select
 from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
-from ..common.memo import MISSING, prefetched
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.models import utcnow
@@ -175,38 +174,9 @@ class LearnerState:
 ALL_PARTS = frozenset({"drafts", "read", "quiz", "wheels"})
 
 
-def state_from_rows(drafts: list[dict[str, Any]], read: list[dict[str, Any]], quizzes: list[dict[str, Any]],
-                    wheels: list[dict[str, Any]]) -> LearnerState:
-    """The whole LearnerState from its rows as `common.db.json_rows` gives them (the columns of
-    `STATE_COLUMNS`). The records are read-only copies, not attached to the database session."""
-    state = LearnerState(read={row["theme_id"] for row in read})
-    for row in drafts:
-        state.drafts[row["exercise_id"]] = Draft(exercise_id=row["exercise_id"], answers=row["answers"] or {},
-                                                 content_version=row["content_version"], done=bool(row["done"]))
-    for row in sorted(quizzes, key=lambda r: r["id"]):
-        state.keep_if_best(QuizAttempt(id=row["id"], theme_id=row["theme_id"], score=row["score"], total=row["total"]))
-    for row in sorted(wheels, key=lambda r: r["id"]):
-        state.wheels.setdefault(row["exercise_id"], []).append(
-            WheelRating(id=row["id"], exercise_id=row["exercise_id"], ratings=row["ratings"]))
-    return state
-
-
-# What state_from_rows reads of each table (the page query's json_rows keys).
-STATE_COLUMNS = {
-    Draft: ("exercise_id", "answers", "content_version", "done"),
-    SectionRead: ("theme_id",),
-    QuizAttempt: ("id", "theme_id", "score", "total"),
-    WheelRating: ("id", "exercise_id", "ratings"),
-}
-
-
 def learner_state(activity: Activity, user_pk: int, parts: frozenset[str] | set[str] = ALL_PARTS) -> LearnerState:
     """What the learner has done on `activity`: one query per part asked for (drafts, sections
-    read, quiz attempts, wheel ratings); the parts not asked for stay empty. A page that
-    prefetched the whole state (activities.services.prefetch_page_rows) gets it without a query."""
-    known = prefetched("learner_state", (activity.id, user_pk))
-    if known is not MISSING:
-        return known
+    read, quiz attempts, wheel ratings); the parts not asked for stay empty."""
     state = LearnerState()
     scope = (activity.id, user_pk)
     if "drafts" in parts:

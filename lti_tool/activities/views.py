@@ -6,10 +6,10 @@ from flask import g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..common.i18n import lazy_gettext as _l
-from ..common.pages import page_cache
 from ..catalogue.services import get_catalogue
 from ..errors import ToolError
 from ..extensions import db
+from ..llm.service import assistant_state
 from ..lti.deep_linking import PickedItem, deep_linking_response
 
 from ..common.launch import current_launch, launch_required
@@ -19,12 +19,11 @@ from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .schemas import DeepLinkPickSchema
 from .progress import LearnerState, learner_state, parts_shown
-from .services import (Landing, activity_for, bind, content_removed, course_activities, item_view,
-                       prefetch_page_rows)
+from .services import activity_for, bind, content_removed, course_activities, item_view
 from .wheel import radar_svg
-from ..policy.scales import DEFAULT_LEVEL
-from ..policy.services import centre_scale
-from ..policy.views import learner_panel, trainer_panel
+from ..declarations.scales import DEFAULT_LEVEL
+from ..declarations.services import centre_scale
+from ..declarations.views import learner_panel, trainer_panel
 
 
 EXERCISE_TYPE_LABELS = {
@@ -50,23 +49,8 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     return _link_page(session, session.resource_link, token, landing_url)
 
 
-def landing_page(landing: Landing) -> str | bytes:
-    """render_landing for a launch; with a page key (a returning learner whose rows are as the
-    key says, activities.services.page_key), the page rendered for that key before, if the
-    page cache still has it, with this launch's token in its URLs (UTF-8)."""
-    cache = page_cache()
-    if landing.page_key is None or cache is None:
-        opened = landing.opened
-        return render_landing(opened.session, opened.token)
-    page = cache.get(landing.page_key, landing.token)
-    if page is None:
-        page = cache.put(landing.page_key, render_landing(landing.opened.session, cache.placeholder), landing.token)
-    return page
-
-
 def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:
     catalogue = get_catalogue(session.locale)
-    prefetch_page_rows(link, session.user_pk)
     activity = activity_for(link, catalogue)
     view = item_view(catalogue, activity.catalogue_item) if activity else None
     state = learner_state(activity, session.user_pk, parts_shown(view.themes, view.exercise)) \
@@ -80,12 +64,13 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     editable = link.id == session.resource_link_pk
     staff = is_staff(session.role)
     template = "activities/trainer.html" if staff else "activities/learner.html"
-    panel = None
+    panel = assistant = None
     if activity is not None and editable:
         panel = trainer_panel(session, activity) if staff else learner_panel(session, activity)
+        assistant = assistant_state(session.platform_id, panel["policy"].level)
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
-                           wheels=wheels, editable=editable, panel=panel,
+                           wheels=wheels, editable=editable, panel=panel, assistant=assistant,
                            content_removed=content_removed(activity, catalogue))
 
 

@@ -13,4 +13,3 @@ bp.add_url_rule("/admin/llm", view_func=views.save_settings, methods=["POST"], e
 bp.add_url_rule("/admin/llm/test", view_func=views.test_settings, methods=["POST"])
 bp.add_url_rule("/admin/usage", view_func=views.usage_page, methods=["GET"])
 bp.add_url_rule("/admin/usage.json", view_func=views.usage_json, methods=["GET"])
-bp.add_app_template_global(views.ai_assistant, "ai_assistant")

@@ -21,7 +21,6 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import case, func, select
 
-from ..common.memo import MISSING, prefetched
 from ..common.security import SecretUnreadable, decrypt_secret, encrypt_secret
 from ..extensions import db
 from ..lti.models import Context, utcnow
@@ -50,9 +49,6 @@ OK_OUTCOMES = ("ok", "stopped")
 
 
 def centre_config(platform_id: int) -> LlmConfig | None:
-    row = prefetched("llm_config", platform_id)
-    if row is not MISSING:
-        return row
     return db.session.execute(select(LlmConfig).where(LlmConfig.platform_id == platform_id)).scalar_one_or_none()
 
 

@@ -2,7 +2,7 @@
 
 A system prompt is three parts: the preamble (who the assistant is, and that placeholders such as
 [PERSON_1] stand for personal data and must be kept as they are, so that they can be put back in
-the answer), the assistant mode the assignment's AI policy allows (lti_tool.policy.scales), and
+the answer), the assistant mode the assignment's AI policy allows (lti_tool.declarations.scales), and
 what the exercise expects. The exercise part matters: in the tool's exercises the learner tries a
 prompt and then judges the answer, so the AI's answer is material, not the deliverable; the
 deliverable (a critique, a comparison, a reflection) stays the learner's own in every mode.
@@ -34,7 +34,7 @@ PREAMBLE = {
     ),
 }
 
-# One per assistant mode of lti_tool.policy.scales.ASSISTANT_MODES ("off" never reaches a model).
+# One per assistant mode of lti_tool.declarations.scales.ASSISTANT_MODES ("off" never reaches a model).
 MODES = {
     "learning": {
         "fr": (

@@ -35,7 +35,7 @@ from ..catalogue.services import get_catalogue
 from ..errors import ToolError
 from ..extensions import db
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
-from ..policy.services import assistant_level
+from ..declarations.services import assistant_level
 from .base import ChatMessage, Completion, CompletionStream, LLMCircuitOpen, LLMError, ProviderSettings
 from .centre import (
     centre_config,
@@ -144,11 +144,10 @@ class AssistantState:
         return self.mode != "off" and self.configured
 
 
-def assistant_state(launch: LaunchSession) -> AssistantState:
-    """The assistant's mode on the launch's assignment, and whether answers are a demonstration
-    (checked without building a provider: a page never waits for an SDK)."""
-    _scale, level = assistant_level(launch.resource_link_pk)
-    settings = merge_settings(environment_settings(), centre_config(launch.platform_id))
+def assistant_state(platform_id: int, level) -> AssistantState:
+    """The assistant next to an exercise: the mode of the assignment's AI-use `level`, and whether
+    answers are a demonstration (checked without building a provider: a page never waits for an SDK)."""
+    settings = merge_settings(environment_settings(), centre_config(platform_id))
     return AssistantState(level.mode, MODE_LABELS.get(level.mode, level.mode), level.label, settings.provider,
                           settings.provider == "fake", settings_problem(settings) is None)
 

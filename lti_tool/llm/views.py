@@ -100,19 +100,6 @@ def chat_complete():
     return result.as_dict()
 
 
-# --- what the activity page shows next to the assistant ------------------------------------------
-
-
-def ai_assistant(launch: LaunchSession | None) -> service.AssistantState | None:
-    """Template global: the assistant's mode and labels for the page of `launch` (once per request)."""
-    if launch is None:
-        return None
-    cache = g.setdefault("ai_assistant_states", {})
-    if launch.id not in cache:
-        cache[launch.id] = service.assistant_state(launch)
-    return cache[launch.id]
-
-
 # --- the centre's settings -----------------------------------------------------------------------
 
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, delete, func, insert, literal, select, update
-from sqlalchemy.orm import joinedload, make_transient_to_detached
+from sqlalchemy import and_, delete, literal, select, update
+from sqlalchemy.orm import joinedload
 
 from ..common.db import insert_ignoring_conflict
 from ..common.security import new_token, token_digest
@@ -200,35 +200,6 @@ def _display_name(claims: dict[str, Any]) -> str:
     return (name or "").strip()[:255]
 
 
-def _known_rows_query():
-    anchor = select(literal(1).label("one")).subquery()
-    platform = bindparam("platform_id")
-    return (
-        select(LtiUser, Context, ResourceLink)
-        .select_from(anchor)
-        .outerjoin(LtiUser, and_(LtiUser.platform_id == platform, LtiUser.sub == bindparam("sub")))
-        .outerjoin(Context, and_(Context.platform_id == platform, Context.context_id == bindparam("context_id")))
-        .outerjoin(ResourceLink, and_(ResourceLink.platform_id == platform,
-                                      ResourceLink.resource_link_id == bindparam("link_id")))
-    )
-
-
-# Built once. Its first three entities are (user, course, link) already stored for a launch, each
-# None if new; a returning learner's launch adds its page's columns (joined on LtiUser.id and
-# ResourceLink.id) to read them in the same round trip (activities.services.open_landing).
-KNOWN_ROWS = _known_rows_query()
-
-
-@dataclass(frozen=True)
-class KnownRows:
-    """A launch's user, course and link as stored, each None if new: ORM rows, or for
-    stored_as_claimed alone their columns as read (it only compares attributes)."""
-
-    user: LtiUser | None
-    context: Context | None
-    link: ResourceLink | None
-
-
 def _launch_keys(claims: dict[str, Any]) -> tuple[str | None, dict[str, Any] | None]:
     """(resource link id, context claim) of a launch. Links always live in a course: a platform
     launching a link without one gets a course of its own, named after the link."""
@@ -239,19 +210,22 @@ def _launch_keys(claims: dict[str, Any]) -> tuple[str | None, dict[str, Any] | N
     return link_id, context_claim
 
 
-def known_rows_params(platform_id: int, claims: dict[str, Any]) -> dict[str, Any]:
-    """The parameters of KNOWN_ROWS for a validated launch."""
-    link_id, context_claim = _launch_keys(claims)
-    return {"platform_id": platform_id, "sub": str(claims["sub"]),
-            "context_id": context_claim["id"] if context_claim else "", "link_id": link_id or ""}
-
-
-def known_rows(platform_id: int, claims: dict[str, Any]) -> KnownRows:
-    """(user, context, link) already stored for this launch, each None if new: one query with
+def known_rows(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser | None, Context | None,
+                                                              ResourceLink | None]:
+    """(user, course, link) already stored for this launch, each None if new: one query with
     three outer joins, not three."""
     link_id, context_claim = _launch_keys(claims)
-    user, context, link = db.session.execute(KNOWN_ROWS, known_rows_params(platform_id, claims)).one()
-    return KnownRows(user, context if context_claim else None, link if link_id else None)
+    anchor = select(literal(1).label("one")).subquery()
+    user, context, link = db.session.execute(
+        select(LtiUser, Context, ResourceLink)
+        .select_from(anchor)
+        .outerjoin(LtiUser, and_(LtiUser.platform_id == platform_id, LtiUser.sub == str(claims["sub"])))
+        .outerjoin(Context, and_(Context.platform_id == platform_id,
+                                 Context.context_id == (context_claim["id"] if context_claim else "")))
+        .outerjoin(ResourceLink, and_(ResourceLink.platform_id == platform_id,
+                                      ResourceLink.resource_link_id == (link_id or "")))
+    ).one()
+    return user, context if context_claim else None, link if link_id else None
 
 
 def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any]):
@@ -330,17 +304,6 @@ def _upsert_link(platform_id: int, found: ResourceLink | None, context: Context,
     return link
 
 
-def stored_as_claimed(known: KnownRows, claims: dict[str, Any]) -> bool:
-    """Whether a resource link launch finds its user, course and link stored as its claims
-    describe them: then the session row is all it writes."""
-    link_id, context_claim = _launch_keys(claims)
-    user, context, link = known.user, known.context, known.link
-    return (link_id is not None and user is not None and context is not None and link is not None
-            and link.context_pk == context.id
-            and not _user_changes(user, claims, utcnow()) and not _changes(context, _context_values(context_claim))
-            and not _changes(link, _link_values(claims)))
-
-
 def _services(claims: dict[str, Any]) -> dict[str, Any]:
     """What later requests need from the id_token: service endpoints and deep-linking settings."""
     services: dict[str, Any] = {}
@@ -350,147 +313,40 @@ def _services(claims: dict[str, Any]) -> dict[str, Any]:
     return services
 
 
-# On the table, not the entity: a Core INSERT skips the ORM's bulk-insert machinery.
-_SESSIONS = LaunchSession.__table__
-_INSERT_SESSION = insert(_SESSIONS).returning(_SESSIONS.c.id)
-# PostgreSQL: the same statement sets the transaction's `synchronous_commit` off, as SET LOCAL
-# would (set_config's third argument), without a round trip of its own.
-_NO_WAIT = func.set_config("synchronous_commit", "off", True)
-_INSERT_SESSION_NO_WAIT = _INSERT_SESSION.returning(_NO_WAIT)
-
-
-# A session's columns that come from the launch itself, not from the rows it finds.
-_SESSION_OWN_COLUMNS = ("token_digest", "deployment_id", "role", "message_type", "locale", "services",
-                        "created_at", "expires_at")
-
-
-def _insert_returning_session():
-    """INSERT INTO launch_session … SELECT: the session of a launch whose user, course and link
-    are all stored already (the link in that course), found by KNOWN_ROWS' parameters; no row
-    otherwise. Its own values are the `s_*` parameters (NewSession.params)."""
-    platform = bindparam("platform_id")
-    own = {name: bindparam("s_" + name, type_=_SESSIONS.c[name].type) for name in _SESSION_OWN_COLUMNS}
-    found = {"user_pk": LtiUser.id, "context_pk": Context.id, "resource_link_pk": ResourceLink.id}
-    columns = [*own, "platform_id", *found]
-    source = (
-        select(*own.values(), platform, *found.values())
-        .select_from(LtiUser)
-        .join(Context, and_(Context.platform_id == platform, Context.context_id == bindparam("context_id")))
-        .join(ResourceLink, and_(ResourceLink.platform_id == platform, ResourceLink.context_pk == Context.id,
-                                 ResourceLink.resource_link_id == bindparam("link_id")))
-        .where(LtiUser.platform_id == platform, LtiUser.sub == bindparam("sub"))
-    )
-    return insert(_SESSIONS).from_select(columns, source).returning(_SESSIONS.c.id)
-
-
-INSERT_RETURNING_SESSION = _insert_returning_session()
-# PostgreSQL runs it as a CTE of the statement that reads the landing page's rows: one round trip
-# reads and writes a returning learner's launch (activities.services.open_landing).
-RETURNING_SESSION_CTE = INSERT_RETURNING_SESSION.returning(_NO_WAIT).cte("new_session")
-
-
 @dataclass(frozen=True)
 class OpenedSession:
-    token: str
+    token: str  # the bearer token, returned once: only its digest is stored
     session: LaunchSession
 
 
-@dataclass(frozen=True)
-class NewSession:
-    """A launch session about to be written: its bearer token (never stored in clear) and its
-    row's values, user, course and link aside."""
-
-    token: str
-    values: dict[str, Any]
-
-    def params(self) -> dict[str, Any]:
-        """The `s_*` parameters of INSERT_RETURNING_SESSION."""
-        return {"s_" + name: self.values[name] for name in _SESSION_OWN_COLUMNS}
-
-    def row(self, user: LtiUser, context: Context | None, link: ResourceLink | None) -> dict[str, Any]:
-        """The session row's values, with its user, course and link."""
-        return {**self.values, "user_pk": user.id, "context_pk": context.id if context else None,
-                "resource_link_pk": link.id if link else None}
-
-
-def new_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> NewSession:
+def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
+    """Record a validated launch: its user, course and link as the claims describe them (all
+    scoped to the platform; nothing written where nothing changed), and a new launch session.
+    Flushes; the launch commits it with the rest of its request."""
+    user, context, link = store_as_claimed(platform_id, claims)
     token = new_token()
     now = utcnow()
-    return NewSession(token, {
-        "token_digest": token_digest(token),
-        "platform_id": platform_id,
-        "deployment_id": claims[CLAIM + "deployment_id"],
-        "role": map_roles(claims.get(CLAIM + "roles") or []),
-        "message_type": claims[CLAIM + "message_type"],
-        "locale": locale,
-        "services": _services(claims),
-        "created_at": now,
-        "expires_at": now + timedelta(seconds=ttl_seconds),
-    })
-
-
-def attach_session(session_id: int, new: NewSession, user: LtiUser, context: Context | None,
-                   link: ResourceLink | None) -> OpenedSession:
-    """The session row `session_id`, written from `new`, attached to the ORM session as if it had
-    been loaded (no unit-of-work flush on the hot path), with its user, course and link."""
-    session = LaunchSession(id=session_id, **new.row(user, context, link), user=user, context=context,
-                            resource_link=link)
-    make_transient_to_detached(session)
+    session = LaunchSession(
+        token_digest=token_digest(token), platform_id=platform_id, deployment_id=claims[CLAIM + "deployment_id"],
+        user=user, context=context, resource_link=link, role=map_roles(claims.get(CLAIM + "roles") or []),
+        message_type=claims[CLAIM + "message_type"], locale=locale, services=_services(claims),
+        created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))
     db.session.add(session)
-    return OpenedSession(token=new.token, session=session)
-
-
-def log_accepted(session_id: int, new: NewSession) -> None:
-    """One line per launch that opened a session (never its token)."""
-    log.info("launch accepted", extra={"platform_id": new.values["platform_id"], "session_id": session_id,
-                                       "role": new.values["role"], "type": new.values["message_type"]})
-
-
-def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, ttl_seconds: int) -> OpenedSession:
-    """Record a validated launch: upsert user, course and link (all scoped to `platform`) and
-    open a launch session. Returns the bearer token, which is never stored in clear. Flushes.
-
-    All it writes is one transaction, so a refusal after the first write (a link claimed by
-    another course) stores nothing. A returning user's resource link launch takes
-    activities.services.open_landing instead: one statement, no transaction.
-
-    On PostgreSQL the session row commits without waiting for the WAL flush
-    (`synchronous_commit = off` for that transaction only): a launch lost to a crash within the
-    WAL writer's delay (~0.6 s) is redone by the learner's next click. The launch view commits
-    nothing else; grades and submissions are never written in such a transaction.
-    """
-    user, context, link = store_as_claimed(platform_id, claims)
-    new = new_session(platform_id, claims, locale, ttl_seconds)
-    no_wait = db.session.get_bind().dialect.name == "postgresql"
-    session_id = db.session.execute(_INSERT_SESSION_NO_WAIT if no_wait else _INSERT_SESSION,
-                                    new.row(user, context, link)).scalar_one()
-    log_accepted(session_id, new)
-    return attach_session(session_id, new, user, context, link)
+    db.session.flush()
+    log.info("launch accepted", extra={"platform_id": platform_id, "session_id": session.id,
+                                       "role": session.role, "type": session.message_type})
+    return OpenedSession(token=token, session=session)
 
 
 def store_as_claimed(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser, Context | None, ResourceLink | None]:
-    """Upsert the launch's user, course and link as its claims describe them, in one
-    transaction that reads them first. Flushes."""
+    """Upsert the launch's user, course and link as its claims describe them, reading them
+    first. Flushes."""
     link_id, context_claim = _launch_keys(claims)
-    known = known_rows(platform_id, claims)
-    user = _upsert_user(platform_id, known.user, claims)
-    context = _upsert_context(platform_id, known.context, context_claim) if context_claim else None
-    link = _upsert_link(platform_id, known.link, context, claims) if link_id else None
+    found_user, found_context, found_link = known_rows(platform_id, claims)
+    user = _upsert_user(platform_id, found_user, claims)
+    context = _upsert_context(platform_id, found_context, context_claim) if context_claim else None
+    link = _upsert_link(platform_id, found_link, context, claims) if link_id else None
     return user, context, link
-
-
-def discard_launch_session(session_id: int) -> None:
-    """Delete the session row of a launch that failed after opening it (its page did not
-    render): the token never reached the browser. Rolls back first; a failure to delete is
-    logged, not raised, so that the launch's own error is the one reported."""
-    db.session.rollback()
-    try:
-        db.session.execute(delete(LaunchSession).where(LaunchSession.id == session_id))
-        db.session.commit()
-    except Exception:  # the database may be what failed
-        db.session.rollback()
-        log.warning("could not discard the session of a failed launch", extra={"session_id": session_id},
-                    exc_info=True)
 
 
 def find_launch_session(token: str) -> LaunchSession:

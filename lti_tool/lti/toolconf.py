@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import secrets
 import threading
 import time
@@ -22,7 +21,6 @@ from pylti1p3.tool_config import ToolConfAbstract
 from ..common.i18n import normalise_locale, use_locale
 from ..common.store import KeyValueStore
 from .errors import LtiRefusal
-from . import jwt_decoder
 from .keys import signing_material
 from .registry import PlatformRecord, find_platform, platforms_of
 from .services import adopt_first_deployment
@@ -254,21 +252,12 @@ def oidc_login(tool_conf: DbToolConf) -> ToolOIDCLogin:
 _parsed_keys_lock = threading.Lock()
 
 
-def _segment(segment: str) -> Any:
-    """One base64url JSON segment of a compact JWS, not verified, to find who signed it: decoded
-    as the signature check decodes it (jwt_decoder), and without padding, which the compact form
-    never has."""
-    if "=" in segment:
-        raise ValueError("padded base64url")
-    return json.loads(jwt_decoder.decode_segment(segment.encode("ascii"), "segment"))
-
-
 def _unverified_parts(id_token: str) -> tuple[Any, Any]:
     """(header, payload) of a compact JWS, not verified: enough to find who signed it."""
     parts = id_token.split(".")
-    if len(parts) != 3 or not all(parts):
-        raise ValueError("not a compact JWS (header.payload.signature)")
-    return _segment(parts[0]), _segment(parts[1])
+    if len(parts) != 3 or not all(parts) or "=" in id_token:  # the compact form is never padded
+        raise ValueError("not a compact JWS (header.payload.signature, base64url without padding)")
+    return jwt.get_unverified_header(id_token), jwt.decode(id_token, options={"verify_signature": False})
 
 
 def _parsed_keys() -> dict[tuple[str, str], tuple[jwt.PyJWK, float]]:
@@ -439,7 +428,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiRefusal("unknown_key", detail=kid)
         platform = self.platform
         try:
-            jwt_decoder.decode(
+            jwt.decode(
                 self._get_request_param("id_token"),
                 key,
                 algorithms=["RS256"],

@@ -6,15 +6,13 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
-from ..activities.services import land
-from ..activities.views import landing_page
-from ..common.db import session_in_transaction
+from ..activities.views import render_landing
 from ..common.i18n import select_locale
 from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
-from .services import check_invite, consume_invite, discard_launch_session, save_platform
+from .services import check_invite, consume_invite, open_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
 log = logging.getLogger(__name__)
@@ -42,20 +40,13 @@ def launch():
     except LtiRefusal as refusal:
         log.info("launch refused", extra={"code": refusal.code, "detail": refusal.detail})
         raise
-    landing = land(launch.platform.id, launch.body(), launch.locale or select_locale(),
-                   current_app.config["LAUNCH_SESSION_TTL"])
+    opened = open_launch_session(launch.platform.id, launch.body(), launch.locale or select_locale(),
+                                 current_app.config["LAUNCH_SESSION_TTL"])
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
-    # Rendered before the commit, which would expire the rows the page shows.
-    try:
-        response = make_response(landing_page(landing))
-        launch.expire_state_cookie(response)
-        if session_in_transaction():  # what a launch wrote beyond its session row (nothing for most)
-            db.session.commit()
-    except Exception:
-        # A returning learner's session row has committed already: a launch that fails stores nothing.
-        discard_launch_session(landing.session_id)
-        raise
+    response = make_response(render_landing(opened.session, opened.token))
+    launch.expire_state_cookie(response)
+    db.session.commit()
     return response
 
 

@@ -1,0 +1,27 @@
+"""AI-use policy, checklist, declaration and submission routes, under the launch token."""
+
+from flask import Blueprint
+
+from . import views
+
+bp = Blueprint("declarations", __name__, url_prefix="/t/<token>")
+
+bp.add_url_rule("/policy", view_func=views.get_policy, methods=["GET"])
+bp.add_url_rule("/policy", view_func=views.put_policy, methods=["PUT"], endpoint="put_policy")
+bp.add_url_rule("/checklist", view_func=views.put_checklist, methods=["PUT"])
+bp.add_url_rule("/checklist", view_func=views.reset_checklist, methods=["DELETE"], endpoint="reset_checklist")
+bp.add_url_rule("/checklist/ticks", view_func=views.put_ticks, methods=["PUT"])
+bp.add_url_rule("/submissions", view_func=views.list_submissions, methods=["GET"])
+bp.add_url_rule("/submissions", view_func=views.create_submission, methods=["POST"], endpoint="create_submission")
+bp.add_url_rule("/submissions/<int:version>", view_func=views.get_submission, methods=["GET"])
+bp.add_url_rule("/submissions/<int:version>/receipt", view_func=views.receipt, methods=["GET"])
+bp.add_url_rule("/learners/<int:user_pk>/submissions", view_func=views.learner_submissions, methods=["GET"])
+bp.add_url_rule("/learners/<int:user_pk>/submissions/<int:version>", view_func=views.learner_submission,
+                methods=["GET"])
+bp.add_url_rule("/learners/<int:user_pk>/submissions/<int:version>/view", view_func=views.trainer_submission,
+                methods=["GET"])
+bp.add_url_rule("/overview", view_func=views.overview_page, methods=["GET"])
+bp.add_url_rule("/overview.json", view_func=views.overview_json, methods=["GET"])
+bp.add_url_rule("/overview.csv", view_func=views.overview_csv, methods=["GET"])
+bp.add_url_rule("/admin/centre", view_func=views.centre_page, methods=["GET"])
+bp.add_url_rule("/admin/centre", view_func=views.put_centre, methods=["PUT"], endpoint="put_centre")

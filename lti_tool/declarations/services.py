@@ -1,0 +1,489 @@
+"""Policy, checklist, declaration and submission services.
+
+Every function takes the activity (the launch's own link) and the user explicitly; callers have
+scoped them from the launch session. Nothing here reads the request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask_babel import ngettext
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from ..common.i18n import lazy_gettext as _l
+from ..activities.models import Activity, Draft, QuizAttempt
+from ..activities.services import item_view
+from ..catalogue.services import Catalogue
+from ..common.db import insert_ignoring_conflict
+from ..errors import ToolError
+from ..extensions import db
+from ..lti.deep_linking import POLICY_PARAM
+from ..llm import log as ai_log
+from ..lti.models import LtiUser, ResourceLink, utcnow
+from ..lti.services import platform_user
+from . import checklist as checklist_mod
+from . import scales
+from .models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
+
+
+
+# --- centre and assignment policy ------------------------------------------------------------
+
+
+def centre_settings(platform_id: int) -> CentreSettings | None:
+    """The centre's settings row (None: the defaults)."""
+    return db.session.execute(
+        select(CentreSettings).where(CentreSettings.platform_id == platform_id)).scalar_one_or_none()
+
+
+def centre_scale(platform_id: int) -> scales.Scale:
+    return _scale_of(centre_settings(platform_id))
+
+
+def _scale_of(settings: CentreSettings | None) -> scales.Scale:
+    return scales.SCALES[settings.scale if settings else scales.DEFAULT_SCALE]
+
+
+def centre_template(platform_id: int) -> list[dict[str, Any]]:
+    return _template_of(centre_settings(platform_id))
+
+
+def _template_of(settings: CentreSettings | None) -> list[dict[str, Any]]:
+    if settings is not None and settings.checklist_template is not None:
+        return settings.checklist_template
+    return checklist_mod.built_in_template()
+
+
+def save_centre_settings(platform_id: int, user_pk: int, *, scale: str | None = None,
+                         template: list[dict[str, Any]] | None = None) -> CentreSettings:
+    settings = centre_settings(platform_id)
+    if settings is None:
+        settings = CentreSettings(platform_id=platform_id, scale=scales.DEFAULT_SCALE)
+        db.session.add(settings)
+    if scale is not None:
+        settings.scale = scale
+    if template is not None:
+        settings.checklist_template = checklist_mod.normalise_edit(template, centre_template(platform_id))
+    settings.updated_at = utcnow()
+    settings.updated_by = user_pk
+    db.session.flush()
+    return settings
+
+
+@dataclass(frozen=True)
+class EffectivePolicy:
+    """What governs one assignment now: the level on the centre's scale, the note, the checklist."""
+
+    scale: scales.Scale
+    level: scales.Level
+    note: str
+    checklist: list[dict[str, Any]]
+    custom_checklist: bool
+    set_by_trainer: bool
+
+    def snapshot(self) -> dict[str, Any]:
+        return {"scale": self.scale.code, "level": self.level.code, "rank": self.level.rank,
+                "label": str(self.level.label), "explanation": str(self.level.explanation), "note": self.note}
+
+
+def policy_row(activity: Activity) -> AssignmentPolicy | None:
+    return db.session.execute(select(AssignmentPolicy).where(AssignmentPolicy.activity_id == activity.id)).scalar_one_or_none()
+
+
+def _level(scale: scales.Scale, row: AssignmentPolicy | None, link: ResourceLink) -> scales.Level:
+    """The trainer's level, else the level Deep Linking placed (custom parameter), else the
+    scale's default. A level not on the centre's current scale falls back to the default."""
+    level = scale.level(row.level) if row is not None and row.scale == scale.code else None
+    if level is None:
+        level = scale.level((link.custom or {}).get(POLICY_PARAM, "")) or scale.level(scales.DEFAULT_LEVEL[scale.code])
+    return level
+
+
+def policy_for(activity: Activity, link: ResourceLink) -> EffectivePolicy:
+    """The assignment's policy: its level (see _level), the trainer's note, the checklist."""
+    settings = centre_settings(link.platform_id)
+    scale = _scale_of(settings)
+    row = policy_row(activity)
+    items = row.checklist if row is not None and row.checklist is not None else _template_of(settings)
+    level = _level(scale, row, link)
+    return EffectivePolicy(scale=scale, level=level, note=row.note if row else "",
+                           checklist=checklist_mod.render(items),
+                           custom_checklist=row is not None and row.checklist is not None,
+                           set_by_trainer=row is not None)
+
+
+def _ensure_row(activity: Activity, link: ResourceLink) -> AssignmentPolicy:
+    row = policy_row(activity)
+    if row is None:
+        current = policy_for(activity, link)
+        insert_ignoring_conflict(AssignmentPolicy, activity_id=activity.id, scale=current.scale.code,
+                                 level=current.level.code, note="", checklist=None, updated_at=utcnow())
+        row = policy_row(activity)
+    return row
+
+
+def set_policy(activity: Activity, link: ResourceLink, user_pk: int, level: str, note: str) -> EffectivePolicy:
+    scale = centre_scale(link.platform_id)
+    if scale.level(level) is None:
+        raise ToolError(_l("Choose a level of the scale."), status=422, code="unknown_level",
+                        fields={"level": _l("Choose a level of the scale.")})
+    row = _ensure_row(activity, link)
+    row.scale, row.level, row.note = scale.code, level, note.strip()
+    row.updated_at, row.updated_by = utcnow(), user_pk
+    db.session.flush()
+    return policy_for(activity, link)
+
+
+def set_checklist(activity: Activity, link: ResourceLink, user_pk: int, items: list[dict[str, Any]] | None) -> EffectivePolicy:
+    """The assignment's own checklist (None: back to the centre's template)."""
+    row = _ensure_row(activity, link)
+    previous = row.checklist if row.checklist is not None else centre_template(link.platform_id)
+    row.checklist = None if items is None else checklist_mod.normalise_edit(items, previous)
+    row.updated_at, row.updated_by = utcnow(), user_pk
+    db.session.flush()
+    return policy_for(activity, link)
+
+
+def assistant_level(resource_link_pk: int | None) -> tuple[scales.Scale, scales.Level]:
+    """The AI-use level that governs the tool's assistant on a placed activity (one query)."""
+    default = scales.SCALES[scales.DEFAULT_SCALE]
+    if not resource_link_pk:
+        return default, default.level(scales.DEFAULT_LEVEL[default.code])
+    found = db.session.execute(
+        select(ResourceLink, AssignmentPolicy, CentreSettings.scale)
+        .outerjoin(Activity, Activity.resource_link_pk == ResourceLink.id)
+        .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
+        .outerjoin(CentreSettings, CentreSettings.platform_id == ResourceLink.platform_id)
+        .where(ResourceLink.id == resource_link_pk)).first()
+    if found is None:
+        return default, default.level(scales.DEFAULT_LEVEL[default.code])
+    link, row, scale_code = found
+    scale = scales.SCALES[scale_code or scales.DEFAULT_SCALE]
+    return scale, _level(scale, row, link)
+
+
+# --- checklist ticks ---------------------------------------------------------------------------
+
+
+def ticks_of(activity: Activity, user_pk: int) -> dict[str, str]:
+    row = db.session.execute(select(ChecklistTicks).where(
+        ChecklistTicks.activity_id == activity.id, ChecklistTicks.user_pk == user_pk)).scalar_one_or_none()
+    return dict(row.ticks) if row else {}
+
+
+def set_ticks(activity: Activity, link: ResourceLink, user_pk: int, changes: dict[str, bool]) -> dict[str, str]:
+    """Tick or untick items; a tick keeps the time it was first made. Unknown items are refused."""
+    known = {item["id"] for item in policy_for(activity, link).checklist}
+    unknown = sorted(set(changes) - known)
+    if unknown:
+        raise ToolError(_l("This item is not on the checklist of this work."), status=422, code="unknown_item",
+                        fields={f"ticks.{unknown[0]}": _l("This item is not on the checklist of this work.")})
+    query = select(ChecklistTicks).where(ChecklistTicks.activity_id == activity.id, ChecklistTicks.user_pk == user_pk)
+    row = db.session.execute(query).scalar_one_or_none()
+    if row is None:
+        insert_ignoring_conflict(ChecklistTicks, activity_id=activity.id, user_pk=user_pk, ticks={}, updated_at=utcnow())
+        row = db.session.execute(query).scalar_one()
+    ticks = dict(row.ticks)
+    now = utcnow().isoformat(timespec="seconds") + "Z"
+    for item_id, ticked in changes.items():
+        if ticked:
+            ticks.setdefault(item_id, now)
+        else:
+            ticks.pop(item_id, None)
+    row.ticks = ticks
+    row.updated_at = utcnow()
+    db.session.flush()
+    return ticks
+
+
+def checklist_state(policy: EffectivePolicy, ticks: dict[str, str]) -> list[dict[str, Any]]:
+    return [{**item, "ticked_at": ticks.get(item["id"])} for item in policy.checklist]
+
+
+def required_missing(policy: EffectivePolicy, ticks: dict[str, str]) -> list[dict[str, Any]]:
+    return [item for item in policy.checklist if item["required"] and item["id"] not in ticks]
+
+
+# --- declaration and submission ------------------------------------------------------------------
+
+
+class DeclarationRefused(ToolError):
+    status = 422
+
+
+def check_declaration(declaration: dict[str, Any], policy: EffectivePolicy, missing: list[dict[str, Any]],
+                      ai_call_count: int, has_answers: bool) -> tuple[scales.Level, list[str]]:
+    """Apply the submission rules; returns the declared level and the flags, or refuses with
+    every field at fault (the first rule broken gives the error code)."""
+    problems: list[tuple[str, str, Any]] = []  # (code, field, message)
+    level = policy.scale.level(declaration["level_used"])
+    if level is None:
+        problems.append(("unknown_level", "level_used", _l("Choose the level of AI use you actually made.")))
+    if missing:
+        names = "; ".join(item["text"] for item in missing)
+        problems.append(("checklist_incomplete", "checklist",
+                         _l("Tick the required items of the checklist first: %(items)s", items=names)))
+    if not has_answers:
+        problems.append(("nothing_to_submit", "answers", _l("There is nothing to submit yet: answer the exercises first.")))
+    if level is not None and level.rank == 1:
+        if ai_call_count:
+            problems.append(("ai_calls_logged", "level_used", ngettext(
+                "You cannot declare that you used no AI: the tool's AI assistant was used %(num)d time for "
+                "this work. That call is attached to your submission.",
+                "You cannot declare that you used no AI: the tool's AI assistant was used %(num)d times for "
+                "this work. These calls are attached to your submission.", ai_call_count)))
+        if declaration["tools"] or declaration["purposes"]:
+            problems.append(("no_ai_with_tools", "tools",
+                             _l("You declared no AI use: leave the tools and purposes empty, or choose the level you used.")))
+    elif level is not None:
+        if not declaration["tools"] and not ai_call_count:
+            problems.append(("tools_required", "tools", _l("Say which AI tools you used.")))
+        if not declaration["purposes"]:
+            problems.append(("purposes_required", "purposes", _l("Say what you used AI for.")))
+        if not declaration["verification"].strip():
+            problems.append(("verification_required", "verification", _l("Explain how you checked what the AI produced.")))
+    if "other" in declaration["tools"] and not declaration["tools_other"].strip():
+        problems.append(("other_tool_unnamed", "tools_other", _l("Name the other tool you used.")))
+    if "other" in declaration["purposes"] and not declaration["purposes_other"].strip():
+        problems.append(("other_purpose_unnamed", "purposes_other", _l("Say what else you used AI for.")))
+    above = level is not None and level.rank > policy.level.rank
+    if above and not declaration["justification"].strip():
+        problems.append(("justification_required", "justification", _l(
+            "You used AI beyond what this work allows (%(allowed)s). Explain why; your trainer will see it.",
+            allowed=policy.level.label)))
+    if not declaration["honour"]:
+        problems.append(("honour_required", "honour", _l("Confirm that your declaration is honest and complete.")))
+    if problems:
+        code, _field, message = problems[0]
+        fields: dict[str, Any] = {}
+        for _code, name, text in problems:
+            fields.setdefault(name, text)
+        raise DeclarationRefused(message, code=code, fields=fields)
+    flags = []
+    if above:
+        flags.append("level_above_policy")
+    if policy.level.rank == 1 and (level.rank > 1 or ai_call_count):
+        flags.append("ai_where_forbidden")
+    return level, flags
+
+
+@dataclass
+class Snapshot:
+    answers: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return not any(entry.get("answers") for entry in self.answers.get("exercises", {}).values()) \
+            and not self.answers.get("quizzes")
+
+
+def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Snapshot:
+    """The learner's answers to the activity's exercises, each with the exercise it answered (so
+    the version renders against the text it answered, whatever the catalogue becomes)."""
+    view = item_view(catalogue, activity.catalogue_item)
+    exercises = {}
+    if view is not None:
+        for theme in view.themes:
+            for exercise in theme["exercises"]:
+                if view.exercise is None or exercise["id"] == view.exercise["id"]:
+                    exercises[exercise["id"]] = exercise
+    drafts = db.session.execute(select(Draft).where(Draft.activity_id == activity.id, Draft.user_pk == user_pk)).scalars()
+    answered = {}
+    for draft in drafts:
+        if draft.exercise_id in exercises and _has_content(draft.answers):
+            answered[draft.exercise_id] = {"exercise": exercises[draft.exercise_id], "answers": draft.answers,
+                                           "done": draft.done, "content_version": draft.content_version}
+    quizzes = {}
+    for attempt in db.session.execute(select(QuizAttempt).where(
+            QuizAttempt.activity_id == activity.id, QuizAttempt.user_pk == user_pk).order_by(QuizAttempt.id)).scalars():
+        best = quizzes.get(attempt.theme_id)
+        if best is None or attempt.score >= best["score"]:
+            quizzes[attempt.theme_id] = {"score": attempt.score, "total": attempt.total}
+    ordered = {exercise_id: answered[exercise_id] for exercise_id in exercises if exercise_id in answered}
+    return Snapshot({"exercises": ordered, "quizzes": quizzes})
+
+
+def _has_content(value: Any) -> bool:
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, dict):
+        return any(_has_content(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_has_content(v) for v in value)
+    return value is not None
+
+
+def latest_version(activity: Activity, user_pk: int) -> int:
+    return db.session.execute(select(func.coalesce(func.max(Submission.version), 0)).where(
+        Submission.activity_id == activity.id, Submission.user_pk == user_pk)).scalar_one()
+
+
+def submit(activity: Activity, link: ResourceLink, user_pk: int, catalogue: Catalogue, locale: str,
+           declaration: dict[str, Any]) -> Submission:
+    """Freeze the learner's work, declaration, checklist and AI log into a new numbered version.
+    Flushes; the caller commits."""
+    policy = policy_for(activity, link)
+    ticks = ticks_of(activity, user_pk)
+    log = ai_log.calls_of(link.id, user_pk)
+    snapshot = work_snapshot(activity, user_pk, catalogue)
+    level, flags = check_declaration(declaration, policy, required_missing(policy, ticks), len(log),
+                                     not snapshot.empty)
+    if log and "tool_assistant" not in declaration["tools"]:
+        declaration = {**declaration, "tools": ["tool_assistant", *declaration["tools"]]}
+    version = latest_version(activity, user_pk) + 1
+    submitted_at = utcnow()
+    submission = Submission(
+        platform_id=link.platform_id, activity_id=activity.id, user_pk=user_pk, version=version,
+        catalogue_item=activity.catalogue_item, content_version=catalogue.version, locale=locale,
+        answers=snapshot.answers, declaration={**declaration, "level_label": str(level.label)},
+        checklist=checklist_state(policy, ticks), ai_log=log, policy=policy.snapshot(), flags=flags,
+        declared_rank=level.rank, allowed_rank=policy.level.rank,
+        receipt=_receipt(activity.id, user_pk, version, submitted_at), submitted_at=submitted_at,
+    )
+    db.session.add(submission)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError:
+        raise ToolError(_l("This work was just submitted from another window: reload the page."), status=409,
+                        code="submitted_concurrently") from None
+    return submission
+
+
+def _receipt(activity_id: int, user_pk: int, version: int, at: datetime) -> str:
+    digest = hashlib.sha256(f"{activity_id}:{user_pk}:{version}:{at.isoformat()}".encode()).hexdigest().upper()
+    return f"MIA-{digest[:4]}-{digest[4:8]}-{digest[8:12]}"
+
+
+def submissions_of(activity: Activity, user_pk: int) -> list[Submission]:
+    return list(db.session.execute(select(Submission).where(
+        Submission.activity_id == activity.id, Submission.user_pk == user_pk).order_by(Submission.version.desc())).scalars())
+
+
+@dataclass(frozen=True)
+class SubmissionSummary:
+    """What a learner's page lists of one of their submissions."""
+
+    version: int
+    submitted_at: datetime
+    receipt: str
+
+
+def submission_summaries(activity: Activity, user_pk: int) -> list[SubmissionSummary]:
+    """The learner's submissions on `activity`, newest first."""
+    return [SubmissionSummary(*row) for row in db.session.execute(
+        select(Submission.version, Submission.submitted_at, Submission.receipt)
+        .where(Submission.activity_id == activity.id, Submission.user_pk == user_pk)
+        .order_by(Submission.version.desc()))]
+
+
+def learner_with_work(platform_id: int, activity: Activity, user_pk: int) -> LtiUser:
+    """A learner of the platform who worked on `activity` (what a trainer of its link may read)."""
+    user = platform_user(platform_id, user_pk)
+    if user is None or not worked_on(activity, user_pk):
+        raise ToolError(_l("This learner has no work on this activity."), status=404, code="unknown_learner")
+    return user
+
+
+def worked_on(activity: Activity, user_pk: int) -> bool:
+    """Whether the user left anything on the activity: a draft, a tick or a submission."""
+    for model in (Submission, Draft, ChecklistTicks):
+        found = db.session.execute(select(model.id).where(model.activity_id == activity.id, model.user_pk == user_pk)
+                                   .limit(1)).first()
+        if found:
+            return True
+    return False
+
+
+def submission_of(activity: Activity, user_pk: int, version: int) -> Submission:
+    submission = db.session.execute(select(Submission).where(
+        Submission.activity_id == activity.id, Submission.user_pk == user_pk, Submission.version == version)).scalar_one_or_none()
+    if submission is None:
+        raise ToolError(_l("This submission does not exist."), status=404, code="unknown_submission")
+    return submission
+
+
+# --- the trainer's overview ----------------------------------------------------------------------
+
+STATUSES = ("not_started", "in_progress", "submitted")
+FLAGS = ("level_above_policy", "ai_where_forbidden", "required_missing")
+
+
+@dataclass
+class OverviewRow:
+    user_pk: int
+    name: str
+    status: str
+    versions: int = 0
+    submitted_at: datetime | None = None
+    declared_level: str = ""
+    declared_rank: int | None = None
+    allowed_level: str = ""
+    ticked: int = 0
+    total: int = 0
+    missing_required: int = 0
+    ai_calls: int = 0
+    flags: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"learner": self.name, "user": self.user_pk, "status": self.status, "versions": self.versions,
+                "submitted_at": self.submitted_at.isoformat(timespec="seconds") + "Z" if self.submitted_at else None,
+                "declared_level": self.declared_level, "allowed_level": self.allowed_level,
+                "checklist_ticked": self.ticked, "checklist_total": self.total,
+                "required_missing": self.missing_required, "ai_calls": self.ai_calls, "flags": list(self.flags)}
+
+
+def overview(activity: Activity, link: ResourceLink, extra_learners: dict[int, str] | None = None) -> list[OverviewRow]:
+    """One row per learner who worked on the assignment (plus `extra_learners`, e.g. from the
+    platform's roster): status, declared vs allowed level, checklist completion, flags. Four queries."""
+    policy = policy_for(activity, link)
+    latest_drafts = dict(db.session.execute(select(Draft.user_pk, func.max(Draft.updated_at)).where(
+        Draft.activity_id == activity.id).group_by(Draft.user_pk)).all())
+    ticks = {row.user_pk: row.ticks for row in db.session.execute(select(ChecklistTicks).where(
+        ChecklistTicks.activity_id == activity.id)).scalars()}
+    subs: dict[int, list[Submission]] = {}
+    for sub in db.session.execute(select(Submission).where(Submission.activity_id == activity.id)
+                                  .order_by(Submission.version)).scalars():
+        subs.setdefault(sub.user_pk, []).append(sub)
+    user_pks = set(latest_drafts) | set(ticks) | set(subs) | set(extra_learners or {})
+    names = dict(db.session.execute(select(LtiUser.id, LtiUser.name).where(
+        LtiUser.id.in_(user_pks), LtiUser.platform_id == link.platform_id)).all()) if user_pks else {}
+    names.update({pk: name for pk, name in (extra_learners or {}).items() if not names.get(pk)})
+    calls = ai_log.call_counts(link.id, sorted(user_pks))
+    rows = []
+    for user_pk in user_pks:
+        user_ticks = ticks.get(user_pk, {})
+        missing = required_missing(policy, user_ticks)
+        history = subs.get(user_pk, [])
+        last = history[-1] if history else None
+        status = "submitted" if last else ("in_progress" if user_pk in latest_drafts or user_ticks else "not_started")
+        flags = list(last.flags) if last else []
+        drafted_since = user_pk in latest_drafts and (last is None or latest_drafts[user_pk] > last.submitted_at)
+        if missing and drafted_since:
+            flags.append("required_missing")
+        if policy.level.rank == 1 and calls.get(user_pk) and "ai_where_forbidden" not in flags:
+            flags.append("ai_where_forbidden")
+        rows.append(OverviewRow(
+            user_pk=user_pk, name=names.get(user_pk) or "—", status=status, versions=len(history),
+            submitted_at=last.submitted_at if last else None,
+            declared_level=last.declaration.get("level_label", "") if last else "",
+            declared_rank=last.declared_rank if last else None, allowed_level=str(policy.level.label),
+            ticked=len([i for i in policy.checklist if i["id"] in user_ticks]), total=len(policy.checklist),
+            missing_required=len(missing), ai_calls=calls.get(user_pk, 0), flags=flags))
+    rows.sort(key=lambda r: (r.name.lower(), r.user_pk))
+    return rows
+
+
+def filter_rows(rows: list[OverviewRow], status: str | None, flag: str | None) -> list[OverviewRow]:
+    if status in STATUSES:
+        rows = [r for r in rows if r.status == status]
+    if flag == "any":
+        rows = [r for r in rows if r.flags]
+    elif flag in FLAGS:
+        rows = [r for r in rows if flag in r.flags]
+    return rows

@@ -1,0 +1,15 @@
+"""Grading routes, under the launch token."""
+
+from flask import Blueprint
+
+from . import views
+
+bp = Blueprint("grading", __name__, url_prefix="/t/<token>")
+
+bp.add_url_rule("/grading", view_func=views.roster_page, methods=["GET"])
+bp.add_url_rule("/grading/<int:user_pk>", view_func=views.grading_page, methods=["GET"])
+bp.add_url_rule("/grading/<int:user_pk>/grade", view_func=views.save_grade, methods=["POST"])
+bp.add_url_rule("/grading/<int:user_pk>/draft-comment", view_func=views.draft_comment, methods=["POST"])
+bp.add_url_rule("/grading/outbox/<int:row_id>/retry", view_func=views.retry, methods=["POST"])
+bp.add_url_rule("/grading/outbox/retry-all", view_func=views.retry_all, methods=["POST"])
+bp.add_url_rule("/grade", view_func=views.my_grade, methods=["GET"])

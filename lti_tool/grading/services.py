@@ -1,0 +1,207 @@
+"""Grading an assignment: the roster merged with the tool's records, grades and their passback.
+
+A grade and its outbox row are written in the caller's transaction: neither exists without the
+other. The platform's roster (NRPS) is read through the grading package, which caches it briefly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import func, select
+
+from ..common.i18n import lazy_gettext as _l
+from ..activities.models import Activity
+from ..errors import ToolError
+from ..extensions import db
+from ..gradebook.nrps import RosterUnavailable, learner_roster
+from ..gradebook.outbox import State, enqueue_score, outbox_state
+from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
+from ..lti.models import LaunchSession, LtiUser, ResourceLink
+from ..lti.services import user_pks_by_sub
+from ..declarations import services as policy
+from ..declarations.models import Submission
+from .models import Grade
+
+DEFAULT_SCORE_MAXIMUM = 100.0
+
+
+def score_maximum(link: ResourceLink) -> float:
+    """The maximum the trainer chose when placing the activity (a custom parameter the Deep
+    Linking response set); 100 otherwise. The platform rescales to its grade item's maximum."""
+    try:
+        value = float((link.custom or {}).get(SCORE_MAXIMUM_PARAM, DEFAULT_SCORE_MAXIMUM))
+    except (TypeError, ValueError):
+        return DEFAULT_SCORE_MAXIMUM
+    return value if 0 < value <= 10_000 else DEFAULT_SCORE_MAXIMUM
+
+
+def latest_grades(activity: Activity, user_pks: list[int]) -> dict[int, Grade]:
+    if not user_pks:
+        return {}
+    latest = select(func.max(Grade.id)).where(Grade.activity_id == activity.id, Grade.user_pk.in_(user_pks)) \
+        .group_by(Grade.user_pk)
+    rows = db.session.execute(select(Grade).where(Grade.id.in_(latest), Grade.activity_id == activity.id)).scalars()
+    return {grade.user_pk: grade for grade in rows}
+
+
+def latest_grade(activity: Activity, user_pk: int) -> Grade | None:
+    return latest_grades(activity, [user_pk]).get(user_pk)
+
+
+@dataclass
+class RosterRow:
+    user_pk: int | None
+    name: str
+    status: str  # not_started | in_progress | submitted | graded
+    versions: int = 0
+    submitted_at: datetime | None = None
+    flags: list[str] = field(default_factory=list)
+    grade: Grade | None = None
+    send: State | None = None
+    launched: bool = True
+
+    @property
+    def to_grade(self) -> bool:
+        return self.status == "submitted"
+
+
+@dataclass
+class Roster:
+    rows: list[RosterRow]
+    unavailable: RosterUnavailable | None = None
+
+
+def roster(launch: LaunchSession, activity: Activity, link: ResourceLink) -> Roster:
+    """Every learner of the course (from the platform's roster when it gives one, learners who
+    never launched included) with where they stand on this assignment."""
+    members = learner_roster(launch)
+    unavailable = members if isinstance(members, RosterUnavailable) else None
+    members = [] if unavailable else members
+    known = user_pks_by_sub(link.platform_id, (m.user_id for m in members))
+    extra = {known[m.user_id]: m.display_name for m in members if m.user_id in known}
+    overview = policy.overview(activity, link, extra_learners=extra)
+    if members:
+        # Staff who tried the activity are not learners of the roster: keep them out unless
+        # they submitted (they cannot: submitting is for learners).
+        learner_pks = set(extra)
+        overview = [row for row in overview if row.user_pk in learner_pks or row.status == "submitted"]
+    user_pks = [row.user_pk for row in overview]
+    grades = latest_grades(activity, user_pks)
+    sends = outbox_state(link.id, user_pks)
+    rows = []
+    for row in overview:
+        grade = grades.get(row.user_pk)
+        status = row.status
+        if grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at):
+            status = "graded"
+        rows.append(RosterRow(user_pk=row.user_pk, name=row.name, status=status, versions=row.versions,
+                              submitted_at=row.submitted_at, flags=row.flags, grade=grade,
+                              send=sends.get(row.user_pk)))
+    for member in members:
+        if member.user_id not in known:
+            rows.append(RosterRow(user_pk=None, name=member.display_name or "—", status="not_started",
+                                  launched=False))
+    rows.sort(key=lambda r: (r.name.lower(), r.user_pk or 0))
+    return Roster(rows, unavailable)
+
+
+def next_to_grade(rows: list[RosterRow], current_pk: int) -> int | None:
+    """The next learner after `current_pk` whose work waits for a grade, else the next with work."""
+    pks = [r.user_pk for r in rows if r.user_pk is not None]
+    if current_pk not in pks:
+        return None
+    after = rows[[r.user_pk for r in rows].index(current_pk) + 1:] + rows
+    for wanted in (lambda r: r.to_grade, lambda r: r.versions > 0):
+        for row in after:
+            if row.user_pk is not None and row.user_pk != current_pk and wanted(row):
+                return row.user_pk
+    return None
+
+
+def _draft_key(launch: LaunchSession, user_pk: int) -> str:
+    return f"grading:ai-draft:{launch.id}:{user_pk}"
+
+
+def _fingerprint(text: str) -> str:
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+def remember_ai_draft(launch: LaunchSession, user_pk: int, text: str) -> None:
+    """Keep (a digest of) the AI draft comment the trainer received for this learner, so that
+    saving it unread is refused: an AI draft is a proposal, the trainer's comment is theirs."""
+    store = current_app.extensions["lti_store"]
+    store.set(_draft_key(launch, user_pk), _fingerprint(text), current_app.config["LAUNCH_SESSION_TTL"])
+
+
+def _is_unedited_ai_draft(launch: LaunchSession, user_pk: int, comment: str) -> bool:
+    drafted = current_app.extensions["lti_store"].get(_draft_key(launch, user_pk))
+    return bool(drafted) and bool(comment.strip()) and drafted == _fingerprint(comment)
+
+
+def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, learner: LtiUser, *, score: float,
+               comment: str, from_ai_draft: bool) -> Grade:
+    """Record the trainer's grade of the learner's latest submission and queue it for the
+    platform's gradebook, in the caller's transaction. An AI draft comment saved word for word
+    (spacing aside) is refused. Flushes."""
+    maximum = score_maximum(link)
+    if not 0 <= score <= maximum:
+        message = _l("The score must be between 0 and %(max)s.", max=_number(maximum))
+        raise ToolError(message, status=422, code="score_out_of_range", fields={"score": message})
+    if _is_unedited_ai_draft(launch, learner.id, comment):
+        message = _l("This is the AI's draft, word for word: read it and make it your own before saving.")
+        raise ToolError(message, status=422, code="ai_draft_unedited", fields={"comment": message})
+    latest = db.session.execute(select(Submission).where(
+        Submission.activity_id == activity.id, Submission.user_pk == learner.id)
+        .order_by(Submission.version.desc()).limit(1)).scalar_one_or_none()
+    if latest is None:
+        raise ToolError(_l("This learner has not submitted anything to grade yet."), status=409, code="nothing_to_grade")
+    grade = Grade(platform_id=link.platform_id, activity_id=activity.id, user_pk=learner.id, submission_id=latest.id,
+                  score=score, score_maximum=maximum, comment=comment.strip(), from_ai_draft=from_ai_draft,
+                  graded_by=launch.user_pk)
+    db.session.add(grade)
+    enqueue_score(db.session, link=link, user=learner, kind="grade", score_given=score, score_maximum=maximum,
+                  comment=comment.strip() or None, launch=launch)
+    db.session.flush()
+    return grade
+
+
+def queue_submission(launch: LaunchSession, activity: Activity, link: ResourceLink) -> bool:
+    """Tell the platform a submission waits for grading (Submitted, PendingManual), unless the
+    trainer has graded this learner already. A score without `scoreGiven` empties the
+    gradebook's grade and feedback (Moodle's scores.php sets them to null, Canvas likewise), so
+    a resubmission leaves the last grade in the gradebook until the trainer grades the new
+    version; the grading view shows that it waits."""
+    if latest_grade(activity, launch.user_pk) is not None:
+        return False
+    enqueue_score(db.session, link=link, user=launch.user, kind="submission", launch=launch)
+    return True
+
+
+def queue_quiz(launch: LaunchSession, activity: Activity, link: ResourceLink, score: int, total: int) -> bool:
+    """A self-check quiz posts its own score (FullyGraded) while the learner has neither
+    submitted nor been graded: afterwards the trainer's grade owns the gradebook column."""
+    if total <= 0 or launch.role != "learner":
+        return False
+    submitted = db.session.execute(select(Submission.id).where(
+        Submission.activity_id == activity.id, Submission.user_pk == launch.user_pk).limit(1)).first()
+    if submitted or latest_grade(activity, launch.user_pk) is not None:
+        return False
+    enqueue_score(db.session, link=link, user=launch.user, kind="quiz", score_given=float(score),
+                  score_maximum=float(total), launch=launch)
+    return True
+
+
+def _number(value: float) -> str:
+    return f"{value:g}"
+
+
+def grade_json(grade: Grade | None) -> dict[str, Any] | None:
+    if grade is None:
+        return None
+    return {"score": grade.score, "score_maximum": grade.score_maximum, "comment": grade.comment,
+            "graded_at": grade.created_at.isoformat(timespec="seconds") + "Z"}

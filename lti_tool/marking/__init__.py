@@ -1,1 +1,0 @@
-"""The trainer's grading inside the course: roster, grading page, grades the learner sees."""
