@@ -24,8 +24,10 @@ run: install
 	@echo "Demo platform: http://127.0.0.1:$(PORT)/demo   (the tool itself answers on http://localhost:$(PORT))"
 	TOOL_BASE_URL=http://localhost:$(PORT) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
 
-## make test: installs everything the suite needs (dev extras, Chromium) and runs it
+## make test: installs everything the suite needs (dev extras, Chromium), checks the areas'
+## dependencies (import-linter contracts in pyproject.toml), runs the suite
 test: install chromium axe
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 test-postgres: install

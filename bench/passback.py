@@ -182,7 +182,7 @@ def tool_jwks(app) -> dict:
 def enqueue_grades(app, platform: AgsPlatform, grades: int) -> float:
     """Register the platform, open one trainer launch, enqueue `grades` grades (one per learner)."""
     from lti_tool.extensions import db
-    from lti_tool.gradebook.outbox import enqueue_score
+    from lti_tool.gradebook.services import enqueue_score
     from lti_tool.lti.models import LtiUser
     from lti_tool.lti.services import PlatformSpec, open_launch_session, save_platform
 
@@ -221,7 +221,7 @@ def drain_all(app, workers: int, backoff_base: float, poll: float = 0.01) -> dic
     from lti_tool.extensions import db
     from lti_tool.gradebook.delivery import Sender, drain
     from lti_tool.gradebook.models import FAILED, PENDING, SENDING, ScoreOutbox
-    from lti_tool.gradebook.outbox import retry_failed
+    from lti_tool.gradebook.services import retry_failed
 
     totals: Counter[str] = Counter()
     lock = threading.Lock()

@@ -47,6 +47,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     configure_services(app)
     configure_blueprints(app)
     configure_security_headers(app)
+    configure_transactions(app)
     app.session_interface = NoSession()
     register_error_handlers(app)
     install_redaction("werkzeug", "gunicorn.access", "gunicorn.error", "lti_tool")
@@ -106,6 +107,19 @@ class NoSession(SessionInterface):
 
     def save_session(self, app, session, response) -> None:
         pass
+
+
+def configure_transactions(app: Flask) -> None:
+    """One commit per request (STYLE.md, pattern 5): services flush, and what a request wrote is
+    committed here, once, when it answers without an error; an error rolls everything back."""
+
+    @app.after_request
+    def commit_or_roll_back(response):
+        if response.status_code < 400:
+            db.session.commit()
+        else:
+            db.session.rollback()
+        return response
 
 
 def configure_security_headers(app: Flask) -> None:

@@ -5,33 +5,14 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, render_template, request
-from flask_babel import LazyString
 from werkzeug.exceptions import HTTPException
 
+from .common.errors import ToolError
 from .common.i18n import lazy_gettext as _l
 from .common.logging import redact
 from .extensions import db
 
 log = logging.getLogger(__name__)
-
-
-class ToolError(Exception):
-    """An error the user can act on. `message` is translated when rendered."""
-
-    status = 400
-    code = "bad_request"
-
-    def __init__(self, message: LazyString | str, *, status: int | None = None, code: str | None = None,
-                 hint: LazyString | str | None = None, fields: dict | None = None) -> None:
-        super().__init__(str(code or self.code))
-        self.message = message
-        self.hint = hint
-        # Field path → what is wrong with it, for forms to point at (JSON answers only).
-        self.fields = fields
-        if status is not None:
-            self.status = status
-        if code is not None:
-            self.code = code
 
 
 HTTP_MESSAGES = {

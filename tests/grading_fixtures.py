@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from lti_tool.extensions import db
 from lti_tool.gradebook.delivery import DrainReport, Sender, drain
 from lti_tool.gradebook.models import PENDING, SENDING, ScoreOutbox
-from lti_tool.gradebook.outbox import enqueue_score
+from lti_tool.gradebook.services import enqueue_score
 from lti_tool.lti.models import LaunchSession, LtiUser
 from lti_tool.lti.services import AGS_CLAIM
 

@@ -11,7 +11,7 @@ from lti_tool.extensions import db
 from lti_tool.gradebook.ags import iso_timestamp, score_url
 from lti_tool.gradebook.delivery import drain, score_timestamp
 from lti_tool.gradebook.models import LinkLineItem
-from lti_tool.gradebook.outbox import outbox_state, retry_failed
+from lti_tool.gradebook.services import outbox_state, retry_failed
 from lti_tool.lti.models import LtiUser
 
 from .ags_platform import CONTAINER_TYPE, LINEITEM_TYPE, SCORE_TYPE

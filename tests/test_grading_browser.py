@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 
 from lti_tool.extensions import db
-from lti_tool.gradebook.outbox import outbox_state
+from lti_tool.gradebook.services import outbox_state
 from lti_tool.gradebook.worker import start_outbox_thread, stop_outbox_thread
 from lti_tool.lti.models import LaunchSession
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from lti_tool.extensions import db
 from lti_tool.gradebook.delivery import DrainReport, Sender, drain
 from lti_tool.gradebook.models import ScoreOutbox
-from lti_tool.gradebook.outbox import enqueue_score
+from lti_tool.gradebook.services import enqueue_score
 
 from .grading_fixtures import launch, moodle, user, waiting  # noqa: F401
 

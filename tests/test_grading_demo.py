@@ -23,7 +23,7 @@ from lti_tool.demo.models import DemoLineItem, DemoPlacedItem, DemoScore
 from lti_tool.extensions import db
 from lti_tool.gradebook.delivery import Sender, drain
 from lti_tool.gradebook.nrps import learner_roster
-from lti_tool.gradebook.outbox import enqueue_score, outbox_state
+from lti_tool.gradebook.services import enqueue_score, outbox_state
 from lti_tool.lti.keys import signing_material
 from lti_tool.lti.models import LaunchSession
 

@@ -11,7 +11,7 @@ import requests
 from lti_tool.extensions import db
 from lti_tool.gradebook.delivery import Outcome, claim, drain, record
 from lti_tool.gradebook.models import LinkLineItem, ScoreOutbox
-from lti_tool.gradebook.outbox import outbox_state, retry_failed
+from lti_tool.gradebook.services import outbox_state, retry_failed
 from sqlalchemy import select
 
 from .grading_fixtures import T0, enqueue, launch, moodle, row, sender, settle  # noqa: F401

@@ -13,7 +13,8 @@ from lti_tool import create_app
 from lti_tool.common.security import SecretUnreadable, decrypt_secret
 from lti_tool.extensions import db
 from lti_tool.lti.keys import signing_material
-from lti_tool.lti.models import ToolKey, utcnow
+from lti_tool.lti.models import ToolKey
+from lti_tool.common.time import utcnow
 
 from .lti_platform import rsa_key
 

@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.lti.models import Context, LaunchSession, LtiUser, ResourceLink, utcnow
+from lti_tool.lti.models import Context, LaunchSession, LtiUser, ResourceLink
+from lti_tool.common.time import utcnow
 
 from .lti_platform import CLAIM, TestPlatform, landing_url, rsa_key
 

@@ -10,7 +10,8 @@ from flask_babel import force_locale, lazy_gettext
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
 from lti_tool.llm.prompts import FEEDBACK_DRAFT, MODES, PREAMBLE
-from lti_tool.lti.models import LaunchSession, LtiUser, ResourceLink, utcnow
+from lti_tool.lti.models import LaunchSession, LtiUser, ResourceLink
+from lti_tool.common.time import utcnow
 
 from .llm_fake_servers import FakeChatServer
 from .llm_helpers import (  # noqa: F401  (fixtures)

@@ -9,7 +9,7 @@ import pytest
 from flask_babel import force_locale
 
 from lti_tool.llm.prompts import MODES
-from lti_tool.llm.service import ERRORS
+from lti_tool.llm.services import ERRORS
 
 from .llm_fake_servers import Fault
 from .llm_helpers import (  # noqa: F401  (fixtures)

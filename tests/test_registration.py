@@ -11,7 +11,8 @@ import pytest
 from sqlalchemy import func, select
 
 from lti_tool.extensions import db
-from lti_tool.lti.models import Deployment, Platform, RegistrationInvite, utcnow
+from lti_tool.lti.models import Deployment, Platform, RegistrationInvite
+from lti_tool.common.time import utcnow
 from lti_tool.lti.services import create_invite
 
 from .lti_platform import TestPlatform

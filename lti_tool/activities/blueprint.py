@@ -2,9 +2,11 @@
 
 from flask import Blueprint
 
-from . import api, views
+from ..lti.landing import set_landing_page
+from . import api, assistant, views
 
 bp = Blueprint("activities", __name__, url_prefix="/t/<token>")
+bp.record_once(lambda state: set_landing_page(state.app, views.render_landing))
 
 bp.add_url_rule("/", view_func=views.home, methods=["GET"])
 bp.add_url_rule("/links/<int:link_pk>", view_func=views.link_page, methods=["GET"])
@@ -16,3 +18,5 @@ bp.add_url_rule("/exercises/<exercise_id>/wheel", view_func=api.wheel, methods=[
 bp.add_url_rule("/themes/<theme_id>/read", view_func=api.mark_read, methods=["POST"])
 bp.add_url_rule("/themes/<theme_id>/quiz", view_func=api.quiz, methods=["POST"])
 bp.add_url_rule("/progress", view_func=views.my_progress, methods=["GET"])
+bp.add_url_rule("/ai/chat", view_func=assistant.chat_stream, methods=["POST"])
+bp.add_url_rule("/ai/complete", view_func=assistant.chat_complete, methods=["POST"])

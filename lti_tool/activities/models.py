@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 
 
 class Activity(db.Model):

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 from .models import Activity, Draft, QuizAttempt, SectionRead, WheelRating
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, fields, validate
+from marshmallow import RAISE, ValidationError, fields, pre_load, validate, validates_schema
 
 from ..common.schemas import BaseSchema
 
@@ -14,8 +14,17 @@ class PickedItemSchema(BaseSchema):
     ai_policy = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
 
 
-class DeepLinkPickSchema(BaseSchema):
+class DeepLinkFormSchema(BaseSchema):
+    """The picker's form: `item` once per ticked catalogue id, and for each its `title-<id>`,
+    `score-<id>` and `policy-<id>` fields."""
+
     items = fields.List(fields.Nested(PickedItemSchema), required=True, validate=validate.Length(min=1, max=60))
+
+    @pre_load
+    def from_form(self, form, **kwargs):
+        return {"items": [{"catalogue_id": item_id, "title": (form.get(f"title-{item_id}") or "").strip(),
+                           "score_maximum": form.get(f"score-{item_id}", ""),
+                           "ai_policy": form.get(f"policy-{item_id}") or None} for item_id in form.getlist("item")]}
 
 
 MAX_TEXT = 20_000
@@ -103,3 +112,45 @@ ANSWER_SCHEMAS = {
 class QuizAnswersSchema(StrictAnswers):
     answers = fields.List(fields.Integer(validate=validate.Range(min=0, max=9)), required=True,
                           validate=validate.Length(min=1, max=10))
+
+
+# --- the assistant of the exercises (activities.assistant) ---
+
+MAX_MESSAGE = 20_000
+MAX_CONVERSATION = 60_000
+# feedback_draft: a trainer trying the comment draft on their own link (llm.services refuses learners).
+ASSISTANT_PURPOSES = ("exercise", "role_play", "prompt_transformation", "assistant", "feedback_draft")
+
+
+class MessageSchema(BaseSchema):
+    class Meta:
+        unknown = RAISE
+
+    # The tool writes system prompts itself: a caller can only speak as the user, or quote the assistant.
+    role = fields.String(required=True, validate=validate.OneOf(("user", "assistant")))
+    content = fields.String(required=True, validate=validate.Length(max=MAX_MESSAGE))
+
+
+class ChatRequestSchema(BaseSchema):
+    """`prompt` (one user message) or `messages` (the conversation so far, the user's last)."""
+
+    class Meta:
+        unknown = RAISE
+
+    purpose = fields.String(required=True, validate=validate.OneOf(ASSISTANT_PURPOSES))
+    exercise_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=32))
+    prompt = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=MAX_MESSAGE))
+    messages = fields.List(fields.Nested(MessageSchema), load_default=None, allow_none=True,
+                           validate=validate.Length(min=1, max=60))
+
+    @validates_schema
+    def one_of_prompt_or_messages(self, data, **kwargs):
+        if (data.get("prompt") is None) == (data.get("messages") is None):
+            raise ValidationError("Give either prompt or messages.", "prompt")
+        if data.get("prompt") is not None and not data["prompt"].strip():
+            raise ValidationError("The prompt is empty.", "prompt")
+        if data.get("messages") is not None:
+            if data["messages"][-1]["role"] != "user" or not data["messages"][-1]["content"].strip():
+                raise ValidationError("The last message must be the user's.", "messages")
+            if sum(len(m["content"]) for m in data["messages"]) > MAX_CONVERSATION:
+                raise ValidationError("The conversation is too long.", "messages")

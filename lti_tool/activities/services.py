@@ -1,18 +1,26 @@
-"""Binding links to catalogue items, and what a page shows of an item."""
+"""Binding links to catalogue items, what a page shows of an item, and the names of a course."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from ..catalogue.services import Catalogue, Module
+from ..catalogue.services import Catalogue, Module, get_catalogue
 from ..common.db import insert_ignoring_conflict
+from ..common.errors import ToolError
+from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
-from ..lti.models import ResourceLink
-from .models import Activity
+from ..lti.models import LaunchSession, LtiUser, ResourceLink
+from ..lti.roles import is_staff
+from ..lti.services import names_in_course
+from .models import Activity, Draft
+from .progress import LearnerState
+
+MAX_COURSE_NAMES = 5000
 
 
 def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:
@@ -27,6 +35,19 @@ def activity_for(link: ResourceLink, catalogue: Catalogue) -> Activity | None:
     if item_id and catalogue.item(item_id) is not None:
         return bind(link, item_id, "deep_linking")
     return None
+
+
+def launched_activity(session: LaunchSession) -> tuple[Catalogue, Activity]:
+    """The catalogue in the launch's language and the activity its link delivers; a refusal if
+    the launch has no link, or its link delivers nothing yet."""
+    if session.resource_link is None:
+        raise ToolError(_l("This page belongs to an activity launch."), status=404, code="no_activity")
+    catalogue = get_catalogue(session.locale)
+    activity = activity_for(session.resource_link, catalogue)
+    if activity is None:
+        raise ToolError(_l("This activity is not configured yet: your trainer has not chosen its content. "
+                           "Come back later."), status=409, code="not_configured")
+    return catalogue, activity
 
 
 def bind(link: ResourceLink, item_id: str, bound_by: str, catalogue: Catalogue | None = None) -> Activity:
@@ -79,3 +100,48 @@ def course_activities(session) -> list[tuple[ResourceLink, Activity]]:
         .order_by(ResourceLink.id)
     ).all()
     return [(link, activity) for link, activity in rows]
+
+
+def has_drafts(activity: Activity, user_pk: int) -> bool:
+    """Whether the user saved any answer on the activity."""
+    return db.session.execute(select(Draft.id).where(Draft.activity_id == activity.id, Draft.user_pk == user_pk)
+                              .limit(1)).first() is not None
+
+
+def latest_draft_times(activity: Activity) -> dict[int, datetime]:
+    """When each user who saved answers on the activity last saved one."""
+    return dict(db.session.execute(select(Draft.user_pk, func.max(Draft.updated_at)).where(
+        Draft.activity_id == activity.id).group_by(Draft.user_pk)).all())
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """What an activity page shows, read once and handed to each of its parts (activities.hooks)."""
+
+    session: LaunchSession
+    link: ResourceLink
+    catalogue: Catalogue
+    activity: Activity | None
+    view: ItemView | None
+    state: LearnerState
+    editable: bool  # the launch's own link, worked on; another link of the course is shown read-only
+    policy: Any = None  # the assignment's AI-use policy (activities.hooks.AiPolicy), on an editable page
+
+    @property
+    def staff(self) -> bool:
+        return is_staff(self.session.role)
+
+
+def course_names(session: LaunchSession) -> set[str]:
+    """The names the tool holds for the launch's course: the user's own, everyone with a launch
+    session in it (learners, trainers), and everyone with work in one of its activities. What the
+    AI assistant's privacy guard hides."""
+    names = names_in_course(session.platform_id, session.context_pk, session.user_pk)
+    if session.context_pk is not None:
+        names.update(db.session.execute(
+            select(LtiUser.name).distinct().join(Draft, Draft.user_pk == LtiUser.id)
+            .join(Activity, Activity.id == Draft.activity_id)
+            .join(ResourceLink, ResourceLink.id == Activity.resource_link_pk)
+            .where(ResourceLink.platform_id == session.platform_id, ResourceLink.context_pk == session.context_pk)
+            .limit(MAX_COURSE_NAMES)).scalars())
+    return {name for name in names if name}

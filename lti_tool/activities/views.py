@@ -3,28 +3,23 @@
 from __future__ import annotations
 
 from flask import g, redirect, render_template, request, url_for
-from marshmallow import ValidationError
 
-from ..common.i18n import lazy_gettext as _l
 from ..catalogue.services import get_catalogue
-from ..errors import ToolError
-from ..extensions import db
-from ..llm.service import assistant_state
+from ..common.errors import ToolError
+from ..common.i18n import lazy_gettext as _l
+from ..common.schemas import load_or_422
+from ..llm.services import assistant_state
+from ..lti.access import current_launch, launch_required
 from ..lti.deep_linking import PickedItem, deep_linking_response
-
-from ..common.launch import current_launch, launch_required
 from ..lti.errors import LtiRefusal
 from ..lti.models import LaunchSession
 from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
-from .schemas import DeepLinkPickSchema
+from .hooks import ai_policy, panels
 from .progress import LearnerState, learner_state, parts_shown
-from .services import activity_for, bind, content_removed, course_activities, item_view
+from .schemas import DeepLinkFormSchema
+from .services import ActivityPage, activity_for, bind, content_removed, course_activities, item_view
 from .wheel import radar_svg
-from ..declarations.scales import DEFAULT_LEVEL
-from ..declarations.services import centre_scale
-from ..declarations.views import learner_panel, trainer_panel
-
 
 EXERCISE_TYPE_LABELS = {
     "reflection": _l("Reflection"), "list": _l("List"), "smart_goal": _l("SMART goal"),
@@ -41,11 +36,11 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     if session.message_type == "LtiDeepLinkingRequest":
         if not is_staff(session.role):
             raise LtiRefusal("forbidden_role")
-        scale = centre_scale(session.platform_id)
+        scale = ai_policy().scale(session.platform_id)
         return render_template("activities/picker.html", launch=session, landing_url=landing_url, token=token,
                                catalogue=get_catalogue(session.locale),
                                accept_multiple=_accepts_multiple(session), scale=scale,
-                               default_level=DEFAULT_LEVEL[scale.code])
+                               default_level=scale.default_level.code)
     return _link_page(session, session.resource_link, token, landing_url)
 
 
@@ -55,22 +50,20 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     view = item_view(catalogue, activity.catalogue_item) if activity else None
     state = learner_state(activity, session.user_pk, parts_shown(view.themes, view.exercise)) \
         if activity and view else LearnerState()
+    # Only the launch's own link is worked on; another link of the course is shown read-only.
+    editable = link.id == session.resource_link_pk
+    policy = ai_policy().of_activity(activity, link) if activity is not None and editable else None
+    page = ActivityPage(session, link, catalogue, activity, view, state, editable, policy)
     wheels = {
         exercise_id: radar_svg(catalogue.item(exercise_id)["segments"], [r.ratings for r in ratings],
                                catalogue.item(exercise_id)["title"])
         for exercise_id, ratings in state.wheels.items() if catalogue.item(exercise_id)
     }
-    # Only the launch's own link is worked on; another link of the course is shown read-only.
-    editable = link.id == session.resource_link_pk
-    staff = is_staff(session.role)
-    template = "activities/trainer.html" if staff else "activities/learner.html"
-    panel = assistant = None
-    if activity is not None and editable:
-        panel = trainer_panel(session, activity) if staff else learner_panel(session, activity)
-        assistant = assistant_state(session.platform_id, panel["policy"].level)
+    template = "activities/trainer.html" if page.staff else "activities/learner.html"
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
-                           wheels=wheels, editable=editable, panel=panel, assistant=assistant,
+                           wheels=wheels, editable=editable, panels=panels(page) if policy is not None else [],
+                           assistant=assistant_state(session.platform_id, policy.level) if policy is not None else None,
                            content_removed=content_removed(activity, catalogue))
 
 
@@ -96,7 +89,6 @@ def bind_link():
     if get_catalogue(session.locale).item(item_id) is None:
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
     bind(session.resource_link, item_id, "trainer", get_catalogue(session.locale))
-    db.session.commit()
     return redirect(url_for("activities.home", token=g.launch_token), code=303)
 
 
@@ -112,24 +104,16 @@ def deep_link_submit():
     if session.message_type != "LtiDeepLinkingRequest":
         raise LtiRefusal("forbidden_role")
     catalogue = get_catalogue(session.locale)
-    picked = request.form.getlist("item")
-    raw = {"items": [{"catalogue_id": item_id, "title": request.form.get(f"title-{item_id}", "").strip(),
-                      "score_maximum": request.form.get(f"score-{item_id}", ""),
-                      "ai_policy": request.form.get(f"policy-{item_id}") or None} for item_id in picked]}
-    try:
-        data = DeepLinkPickSchema().load(raw)
-    except ValidationError as exc:
-        raise ToolError(_l("Choose at least one activity, each with a title and a maximum score above 0."),
-                        status=422, code="invalid_selection") from exc
+    data = load_or_422(DeepLinkFormSchema(), request.form, code="invalid_selection",
+                       message=_l("Choose at least one activity, each with a title and a maximum score above 0."))
     if any(catalogue.item(item["catalogue_id"]) is None for item in data["items"]):
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
-    scale = centre_scale(session.platform_id)
+    scale = ai_policy().scale(session.platform_id)
     if any(item.get("ai_policy") and scale.level(item["ai_policy"]) is None for item in data["items"]):
         raise ToolError(_l("Choose a level of the scale."), status=422, code="unknown_level")
     if len(data["items"]) > 1 and not _accepts_multiple(session):
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
-    db.session.commit()  # the tool's first signing key may have been created to sign this
     return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token})
 
 

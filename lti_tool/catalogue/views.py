@@ -6,7 +6,7 @@ from flask import current_app, request
 
 from ..common.i18n import lazy_gettext as _l
 from ..common.i18n import normalise_locale
-from ..errors import ToolError
+from ..common.errors import ToolError
 from .services import catalogue_outline, get_catalogue
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import request
 
 from .i18n import lazy_gettext as _l
-from ..errors import ToolError
+from .errors import ToolError
 
 
 def json_body() -> dict:

@@ -2,9 +2,18 @@
 
 from flask import Blueprint
 
-from . import views
+from ..activities.hooks import AiPolicy, add_panels, set_ai_policy
+from . import services, views
 
 bp = Blueprint("declarations", __name__, url_prefix="/t/<token>")
+
+
+@bp.record_once
+def _serve_activity_pages(state) -> None:
+    """Give activities the AI-use policy and this area's parts of the activity page."""
+    set_ai_policy(state.app, AiPolicy(of_activity=services.policy_for, scale=services.centre_scale))
+    add_panels(state.app, views.activity_panels)
+
 
 bp.add_url_rule("/policy", view_func=views.get_policy, methods=["GET"])
 bp.add_url_rule("/policy", view_func=views.put_policy, methods=["PUT"], endpoint="put_policy")

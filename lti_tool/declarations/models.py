@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 
 
 class CentreSettings(db.Model):

@@ -43,6 +43,11 @@ class Scale:
     def codes(self) -> tuple[str, ...]:
         return tuple(level.code for level in self.levels)
 
+    @property
+    def default_level(self) -> Level:
+        """The level of an assignment nobody chose one for."""
+        return self.level(DEFAULT_LEVEL[self.code])
+
 
 AIAS = Scale(
     "aias",

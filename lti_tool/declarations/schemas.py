@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
-from ..common.schemas import BaseSchema
+from ..common.schemas import BaseSchema, UtcTime
 from .checklist import MOMENTS
 
 MAX_TEXT = 10_000
@@ -71,3 +71,77 @@ class DeclarationSchema(Strict):
 
 class SubmitSchema(Strict):
     declaration = fields.Nested(DeclarationSchema, required=True)
+
+
+# --- what the JSON API gives -----------------------------------------------------------------------
+
+
+class LevelOut(BaseSchema):
+    code = fields.String()
+    rank = fields.Integer()
+    label = fields.String()
+    explanation = fields.String()
+
+
+class ChecklistItemOut(BaseSchema):
+    id = fields.String()
+    moment = fields.String()
+    text = fields.String()
+    required = fields.Boolean()
+    ticked_at = fields.String(allow_none=True)  # the learner's tick, when their launch asks
+
+
+class PolicyOut(BaseSchema):
+    """An assignment's policy (services.EffectivePolicy): its level on the centre's scale, the note,
+    the scale's levels, the checklist."""
+
+    scale = fields.Function(lambda policy: policy.scale.code)
+    level = fields.Function(lambda policy: policy.level.code)
+    rank = fields.Function(lambda policy: policy.level.rank)
+    label = fields.Function(lambda policy: str(policy.level.label))
+    explanation = fields.Function(lambda policy: str(policy.level.explanation))
+    note = fields.String()
+    scale_label = fields.Function(lambda policy: str(policy.scale.label))
+    custom_checklist = fields.Boolean()
+    levels = fields.Function(lambda policy: LevelOut(many=True).dump(policy.scale.levels))
+    checklist = fields.List(fields.Nested(ChecklistItemOut))
+
+
+class SubmissionOut(BaseSchema):
+    """A submitted version, whole: answers, declaration, checklist, AI log and policy as frozen."""
+
+    version = fields.Integer()
+    receipt = fields.String()
+    submitted_at = UtcTime()
+    catalogue_item = fields.String()
+    content_version = fields.String()
+    answers = fields.Raw()
+    declaration = fields.Raw()
+    checklist = fields.Raw()
+    ai_log = fields.Raw()
+    policy = fields.Raw()
+    flags = fields.List(fields.String())
+
+
+class SubmissionSummaryOut(BaseSchema):
+    version = fields.Integer()
+    receipt = fields.String()
+    submitted_at = UtcTime()
+    flags = fields.List(fields.String())
+
+
+class OverviewRowOut(BaseSchema):
+    """A learner's line of the trainer's overview (services.OverviewRow), as JSON and CSV give it."""
+
+    learner = fields.String(attribute="name")
+    user = fields.Integer(attribute="user_pk")
+    status = fields.String()
+    versions = fields.Integer()
+    submitted_at = UtcTime()
+    declared_level = fields.String()
+    allowed_level = fields.String()
+    checklist_ticked = fields.Integer(attribute="ticked")
+    checklist_total = fields.Integer(attribute="total")
+    required_missing = fields.Integer(attribute="missing_required")
+    ai_calls = fields.Integer()
+    flags = fields.List(fields.String())

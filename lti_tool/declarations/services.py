@@ -7,28 +7,32 @@ scoped them from the launch session. Nothing here reads the request.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_babel import ngettext
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from ..common.i18n import lazy_gettext as _l
-from ..activities.models import Activity, Draft, QuizAttempt
-from ..activities.services import item_view
+from ..activities.progress import learner_state
+from ..activities.services import has_drafts, item_view, latest_draft_times
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..extensions import db
 from ..lti.deep_linking import POLICY_PARAM
-from ..llm import log as ai_log
-from ..lti.models import LtiUser, ResourceLink, utcnow
+from ..llm import services as ai_log
+from ..lti.models import LtiUser, ResourceLink
+from ..common.time import utcnow
 from ..lti.services import platform_user
 from . import checklist as checklist_mod
 from . import scales
 from .models import AssignmentPolicy, CentreSettings, ChecklistTicks, Submission
+
+if TYPE_CHECKING:
+    from ..activities.models import Activity
 
 
 
@@ -86,12 +90,18 @@ class EffectivePolicy:
     custom_checklist: bool
     set_by_trainer: bool
 
+    def with_ticks(self, ticks: dict[str, str]) -> EffectivePolicy:
+        """The policy with each checklist item's tick time (`ticked_at`, None if not ticked)."""
+        return replace(self, checklist=checklist_state(self, ticks))
+
     def snapshot(self) -> dict[str, Any]:
         return {"scale": self.scale.code, "level": self.level.code, "rank": self.level.rank,
                 "label": str(self.level.label), "explanation": str(self.level.explanation), "note": self.note}
 
 
-def policy_row(activity: Activity) -> AssignmentPolicy | None:
+def policy_row(activity: Activity | None) -> AssignmentPolicy | None:
+    if activity is None:
+        return None
     return db.session.execute(select(AssignmentPolicy).where(AssignmentPolicy.activity_id == activity.id)).scalar_one_or_none()
 
 
@@ -104,8 +114,9 @@ def _level(scale: scales.Scale, row: AssignmentPolicy | None, link: ResourceLink
     return level
 
 
-def policy_for(activity: Activity, link: ResourceLink) -> EffectivePolicy:
-    """The assignment's policy: its level (see _level), the trainer's note, the checklist."""
+def policy_for(activity: Activity | None, link: ResourceLink) -> EffectivePolicy:
+    """The assignment's policy: its level (see _level), the trainer's note, the checklist (of a
+    link not bound to an activity yet: what Deep Linking or the centre set)."""
     settings = centre_settings(link.platform_id)
     scale = _scale_of(settings)
     row = policy_row(activity)
@@ -147,24 +158,6 @@ def set_checklist(activity: Activity, link: ResourceLink, user_pk: int, items: l
     row.updated_at, row.updated_by = utcnow(), user_pk
     db.session.flush()
     return policy_for(activity, link)
-
-
-def assistant_level(resource_link_pk: int | None) -> tuple[scales.Scale, scales.Level]:
-    """The AI-use level that governs the tool's assistant on a placed activity (one query)."""
-    default = scales.SCALES[scales.DEFAULT_SCALE]
-    if not resource_link_pk:
-        return default, default.level(scales.DEFAULT_LEVEL[default.code])
-    found = db.session.execute(
-        select(ResourceLink, AssignmentPolicy, CentreSettings.scale)
-        .outerjoin(Activity, Activity.resource_link_pk == ResourceLink.id)
-        .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == Activity.id)
-        .outerjoin(CentreSettings, CentreSettings.platform_id == ResourceLink.platform_id)
-        .where(ResourceLink.id == resource_link_pk)).first()
-    if found is None:
-        return default, default.level(scales.DEFAULT_LEVEL[default.code])
-    link, row, scale_code = found
-    scale = scales.SCALES[scale_code or scales.DEFAULT_SCALE]
-    return scale, _level(scale, row, link)
 
 
 # --- checklist ticks ---------------------------------------------------------------------------
@@ -292,18 +285,14 @@ def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Sna
             for exercise in theme["exercises"]:
                 if view.exercise is None or exercise["id"] == view.exercise["id"]:
                     exercises[exercise["id"]] = exercise
-    drafts = db.session.execute(select(Draft).where(Draft.activity_id == activity.id, Draft.user_pk == user_pk)).scalars()
+    work = learner_state(activity, user_pk, {"drafts", "quiz"})
     answered = {}
-    for draft in drafts:
+    for draft in work.drafts.values():
         if draft.exercise_id in exercises and _has_content(draft.answers):
             answered[draft.exercise_id] = {"exercise": exercises[draft.exercise_id], "answers": draft.answers,
                                            "done": draft.done, "content_version": draft.content_version}
-    quizzes = {}
-    for attempt in db.session.execute(select(QuizAttempt).where(
-            QuizAttempt.activity_id == activity.id, QuizAttempt.user_pk == user_pk).order_by(QuizAttempt.id)).scalars():
-        best = quizzes.get(attempt.theme_id)
-        if best is None or attempt.score >= best["score"]:
-            quizzes[attempt.theme_id] = {"score": attempt.score, "total": attempt.total}
+    quizzes = {theme_id: {"score": attempt.score, "total": attempt.total}
+               for theme_id, attempt in work.best_quiz.items()}
     ordered = {exercise_id: answered[exercise_id] for exercise_id in exercises if exercise_id in answered}
     return Snapshot({"exercises": ordered, "quizzes": quizzes})
 
@@ -392,12 +381,12 @@ def learner_with_work(platform_id: int, activity: Activity, user_pk: int) -> Lti
 
 def worked_on(activity: Activity, user_pk: int) -> bool:
     """Whether the user left anything on the activity: a draft, a tick or a submission."""
-    for model in (Submission, Draft, ChecklistTicks):
+    for model in (Submission, ChecklistTicks):
         found = db.session.execute(select(model.id).where(model.activity_id == activity.id, model.user_pk == user_pk)
                                    .limit(1)).first()
         if found:
             return True
-    return False
+    return has_drafts(activity, user_pk)
 
 
 def submission_of(activity: Activity, user_pk: int, version: int) -> Submission:
@@ -430,20 +419,12 @@ class OverviewRow:
     ai_calls: int = 0
     flags: list[str] = field(default_factory=list)
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"learner": self.name, "user": self.user_pk, "status": self.status, "versions": self.versions,
-                "submitted_at": self.submitted_at.isoformat(timespec="seconds") + "Z" if self.submitted_at else None,
-                "declared_level": self.declared_level, "allowed_level": self.allowed_level,
-                "checklist_ticked": self.ticked, "checklist_total": self.total,
-                "required_missing": self.missing_required, "ai_calls": self.ai_calls, "flags": list(self.flags)}
-
 
 def overview(activity: Activity, link: ResourceLink, extra_learners: dict[int, str] | None = None) -> list[OverviewRow]:
     """One row per learner who worked on the assignment (plus `extra_learners`, e.g. from the
     platform's roster): status, declared vs allowed level, checklist completion, flags. Four queries."""
     policy = policy_for(activity, link)
-    latest_drafts = dict(db.session.execute(select(Draft.user_pk, func.max(Draft.updated_at)).where(
-        Draft.activity_id == activity.id).group_by(Draft.user_pk)).all())
+    latest_drafts = latest_draft_times(activity)
     ticks = {row.user_pk: row.ticks for row in db.session.execute(select(ChecklistTicks).where(
         ChecklistTicks.activity_id == activity.id)).scalars()}
     subs: dict[int, list[Submission]] = {}

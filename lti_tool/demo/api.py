@@ -6,7 +6,6 @@ from functools import wraps
 
 from flask import Response, current_app, jsonify, request
 
-from ..extensions import db
 from . import gradebook
 from .gradebook import ServiceRefusal
 
@@ -20,7 +19,7 @@ def _answer(body, status: int = 200, media_type: str = "application/json", link:
 
 
 def service(*scopes: str):
-    """A service view: bearer token with one of `scopes`; refusals as JSON; commits on success."""
+    """A service view: bearer token with one of `scopes`; refusals as JSON."""
 
     def decorator(view):
         @wraps(view)
@@ -28,11 +27,8 @@ def service(*scopes: str):
             try:
                 if scopes:
                     gradebook.check_bearer(request.headers.get("Authorization"), *scopes)
-                response = view(*args, **kwargs)
-                db.session.commit()
-                return response
-            except ServiceRefusal as refusal:
-                db.session.rollback()
+                return view(*args, **kwargs)
+            except ServiceRefusal as refusal:  # what it wrote is rolled back with the error answer
                 response = jsonify({"status": refusal.status, "error": refusal.error, "reason": refusal.detail})
                 response.status_code = refusal.status
                 if refusal.status == 401:

@@ -25,7 +25,7 @@ from sqlalchemy import select
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from ..lti.keys import public_jwks
-from ..lti.models import utcnow
+from ..common.time import utcnow
 from .course import CLIENT_ID, COURSE, ROSTER, platform_url, token_url
 from .models import DemoLineItem, DemoPlacedItem, DemoScore
 

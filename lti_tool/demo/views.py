@@ -5,15 +5,13 @@ from __future__ import annotations
 from flask import current_app, render_template, request
 
 from ..common.i18n import normalise_locale
-from ..errors import ToolError
-from ..extensions import db
+from ..common.errors import ToolError
 from . import gradebook, services
 
 
 def index():
     services.ensure_registered()
     services.jwks()  # creates the demo platform's key on first use
-    db.session.commit()
     return render_template("demo/index.html", people=services.PEOPLE, course=services.COURSE, link=services.LINK,
                            placed=gradebook.placed_items())
 
@@ -44,7 +42,6 @@ def auth():
 
 def jwks():
     keys = services.jwks()
-    db.session.commit()
     return keys
 
 
@@ -55,7 +52,6 @@ def deep_link_return():
     except services.DemoError as exc:
         raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
     gradebook.place_items(items)  # each item with a lineItem gets its gradebook column
-    db.session.commit()
     return render_template("demo/placed.html", items=items)
 
 

@@ -26,7 +26,7 @@ from ..lti.models import Platform, ResourceLink
 from .ags import AgsEndpoint, LineItemTarget, NoLineItem, ResolvedLineItem, post_score, resolve_line_item, score_body
 from .client import ServiceClient, ServiceError, redact
 from .models import FAILED, PENDING, SENDING, SENT, SUPERSEDED, WAITING_STATUSES, LinkLineItem, ScoreOutbox
-from .outbox import newer_sent_exists
+from .services import newer_sent_exists
 from .token import ServiceTokens, Signer, TokenEndpoint, TokenError, published_signing_material
 
 log = logging.getLogger(__name__)

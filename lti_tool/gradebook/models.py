@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 
 # Outbox row statuses. `pending` and `sending` are waiting; the others are final.
 PENDING, SENDING, SENT, FAILED, NOT_GRADABLE, SUPERSEDED = (

@@ -2,9 +2,11 @@
 
 from flask import Blueprint
 
+from ..activities.hooks import add_panels
 from . import views
 
 bp = Blueprint("grading", __name__, url_prefix="/t/<token>")
+bp.record_once(lambda state: add_panels(state.app, views.activity_panels))
 
 bp.add_url_rule("/grading", view_func=views.roster_page, methods=["GET"])
 bp.add_url_rule("/grading/<int:user_pk>", view_func=views.grading_page, methods=["GET"])

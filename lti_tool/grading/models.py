@@ -8,7 +8,7 @@ from sqlalchemy import ForeignKey, Index, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 
 
 class Grade(db.Model):

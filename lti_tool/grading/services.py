@@ -9,23 +9,24 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import func, select
 
 from ..common.i18n import lazy_gettext as _l
-from ..activities.models import Activity
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..extensions import db
 from ..gradebook.nrps import RosterUnavailable, learner_roster
-from ..gradebook.outbox import State, enqueue_score, outbox_state
+from ..gradebook.services import State, outbox_state, post_grade
 from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..lti.services import user_pks_by_sub
 from ..declarations import services as policy
-from ..declarations.models import Submission
 from .models import Grade
+
+if TYPE_CHECKING:
+    from ..activities.models import Activity
 
 DEFAULT_SCORE_MAXIMUM = 100.0
 
@@ -155,53 +156,20 @@ def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, le
     if _is_unedited_ai_draft(launch, learner.id, comment):
         message = _l("This is the AI's draft, word for word: read it and make it your own before saving.")
         raise ToolError(message, status=422, code="ai_draft_unedited", fields={"comment": message})
-    latest = db.session.execute(select(Submission).where(
-        Submission.activity_id == activity.id, Submission.user_pk == learner.id)
-        .order_by(Submission.version.desc()).limit(1)).scalar_one_or_none()
+    versions = policy.submissions_of(activity, learner.id)
+    latest = versions[0] if versions else None
     if latest is None:
         raise ToolError(_l("This learner has not submitted anything to grade yet."), status=409, code="nothing_to_grade")
     grade = Grade(platform_id=link.platform_id, activity_id=activity.id, user_pk=learner.id, submission_id=latest.id,
                   score=score, score_maximum=maximum, comment=comment.strip(), from_ai_draft=from_ai_draft,
                   graded_by=launch.user_pk)
     db.session.add(grade)
-    enqueue_score(db.session, link=link, user=learner, kind="grade", score_given=score, score_maximum=maximum,
-                  comment=comment.strip() or None, launch=launch)
+    post_grade(launch, learner, score, maximum, comment.strip() or None)
     db.session.flush()
     return grade
-
-
-def queue_submission(launch: LaunchSession, activity: Activity, link: ResourceLink) -> bool:
-    """Tell the platform a submission waits for grading (Submitted, PendingManual), unless the
-    trainer has graded this learner already. A score without `scoreGiven` empties the
-    gradebook's grade and feedback (Moodle's scores.php sets them to null, Canvas likewise), so
-    a resubmission leaves the last grade in the gradebook until the trainer grades the new
-    version; the grading view shows that it waits."""
-    if latest_grade(activity, launch.user_pk) is not None:
-        return False
-    enqueue_score(db.session, link=link, user=launch.user, kind="submission", launch=launch)
-    return True
-
-
-def queue_quiz(launch: LaunchSession, activity: Activity, link: ResourceLink, score: int, total: int) -> bool:
-    """A self-check quiz posts its own score (FullyGraded) while the learner has neither
-    submitted nor been graded: afterwards the trainer's grade owns the gradebook column."""
-    if total <= 0 or launch.role != "learner":
-        return False
-    submitted = db.session.execute(select(Submission.id).where(
-        Submission.activity_id == activity.id, Submission.user_pk == launch.user_pk).limit(1)).first()
-    if submitted or latest_grade(activity, launch.user_pk) is not None:
-        return False
-    enqueue_score(db.session, link=link, user=launch.user, kind="quiz", score_given=float(score),
-                  score_maximum=float(total), launch=launch)
-    return True
 
 
 def _number(value: float) -> str:
     return f"{value:g}"
 
 
-def grade_json(grade: Grade | None) -> dict[str, Any] | None:
-    if grade is None:
-        return None
-    return {"score": grade.score, "score_maximum": grade.score_maximum, "comment": grade.comment,
-            "graded_at": grade.created_at.isoformat(timespec="seconds") + "Z"}

@@ -6,35 +6,29 @@ A trainer reaches only the learners of the link they launched; a learner only th
 from __future__ import annotations
 
 from flask import g, render_template, url_for
-from marshmallow import RAISE, ValidationError, fields, validate
 
-from ..common.i18n import lazy_gettext as _l
-from ..activities.api import launch_activity
+from ..activities.hooks import Panel
+from ..activities.services import course_names, launched_activity
+from ..common.errors import ToolError
 from ..common.http import json_body
-from ..common.launch import launch_required
-from ..common.schemas import BaseSchema
-from ..errors import ToolError
-from ..extensions import db
-from ..gradebook.outbox import outbox_state, retry_all_failed, retry_failed
+from ..common.schemas import load_or_422
+from ..common.i18n import lazy_gettext as _l
 from ..declarations import services as policy
-from ..declarations.views import labels
+from ..declarations.labels import labels
+from ..extensions import db
+from ..gradebook.services import outbox_state, retry_all_failed, retry_failed
+from ..llm import services as llm
+from ..lti.access import current_launch, launch_required
 from . import services
+from .schemas import GradeOut, GradeSchema
 
 STAFF = ("trainer", "admin")
 
 
-class GradeSchema(BaseSchema):
-    class Meta:
-        unknown = RAISE
-
-    score = fields.Float(required=True, allow_nan=False)
-    comment = fields.String(load_default="", validate=validate.Length(max=5000))
-    from_ai_draft = fields.Boolean(load_default=False)
-
-
 @launch_required(*STAFF)
 def roster_page():
-    session, _catalogue, activity = launch_activity()
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
     link = session.resource_link
     result = services.roster(session, activity, link)
     return render_template("grading/roster.html", launch=session, token=g.launch_token, link=link, roster=result,
@@ -43,7 +37,8 @@ def roster_page():
 
 @launch_required(*STAFF)
 def grading_page(user_pk: int):
-    session, _catalogue, activity = launch_activity()
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
     link = session.resource_link
     learner = policy.learner_with_work(session.platform_id, activity, user_pk)
     versions = policy.submissions_of(activity, user_pk)
@@ -59,20 +54,17 @@ def grading_page(user_pk: int):
 
 @launch_required(*STAFF)
 def save_grade(user_pk: int):
-    session, _catalogue, activity = launch_activity()
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
     link = session.resource_link
     learner = policy.learner_with_work(session.platform_id, activity, user_pk)
-    try:
-        data = GradeSchema().load(json_body())
-    except ValidationError as exc:
-        name = next(iter(exc.normalized_messages()), "score")
-        raise ToolError(_l("Some fields are not valid: check the highlighted ones."), status=422, code="invalid_fields",
-                        fields={name: _l("This value is not valid.")}) from exc
+    data = load_or_422(GradeSchema(), json_body())
+    # The roster may ask the platform (NRPS): read it before writing, so that no write transaction
+    # waits on the network. Who comes next does not depend on this learner's new grade.
+    next_pk = services.next_to_grade(services.roster(session, activity, link).rows, user_pk)
     grade = services.save_grade(session, activity, link, learner, score=data["score"], comment=data["comment"],
                                 from_ai_draft=data["from_ai_draft"])
-    db.session.commit()
-    next_pk = services.next_to_grade(services.roster(session, activity, link).rows, user_pk)
-    return {"grade": services.grade_json(grade),
+    return {"grade": GradeOut().dump(grade),
             "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
             "roster_url": url_for("grading.roster_page", token=g.launch_token)}, 201
 
@@ -108,9 +100,8 @@ def draft_comment(user_pk: int):
     """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
     call is logged as the trainer's (purpose feedback_draft) about the learner (subject_pk), the
     learner's name pseudonymised."""
-    from ..llm import service as llm
-
-    session, _catalogue, activity = launch_activity()
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
     learner = policy.learner_with_work(session.platform_id, activity, user_pk)
     versions = policy.submissions_of(activity, user_pk)
     if not versions:
@@ -118,22 +109,21 @@ def draft_comment(user_pk: int):
     lang = "en" if session.locale.startswith("en") else "fr"
     try:
         result = llm.chat(session, "feedback_draft", _work_as_text(versions[0]), instructions=WWW_EBI[lang],
-                          extra_names=[learner.name] if learner.name else (), subject_pk=learner.id)
+                          names=course_names(session) | {learner.name}, subject_pk=learner.id)
     except ToolError:
-        db.session.commit()  # the failed call stays in the AI log
+        db.session.commit()  # the failed call stays in the AI log, though the request answers an error
         raise
-    db.session.commit()
     services.remember_ai_draft(session, user_pk, result.text)
     return {"text": result.text, "demo": result.is_demo, "call_id": result.call_id}
 
 
 @launch_required(*STAFF)
 def retry(row_id: int):
-    session, _catalogue, _activity = launch_activity()
+    session = current_launch()
+    launched_activity(session)  # refused unless the launch's link delivers an activity
     state = retry_failed(row_id, link_pk=session.resource_link.id)
     if state is None:
         raise ToolError(_l("There is no failed grade to send again here."), status=404, code="unknown_outbox_row")
-    db.session.commit()
     return {"status": state.status}
 
 
@@ -141,13 +131,24 @@ def retry(row_id: int):
 def retry_all():
     """Send again every score of the link the roster shows as not sent (after the trainer fixed
     the cause in the platform, e.g. added the grade item): one click instead of one per learner."""
-    session, _catalogue, _activity = launch_activity()
+    session = current_launch()
+    launched_activity(session)  # refused unless the launch's link delivers an activity
     requeued = retry_all_failed(session.resource_link.id)
-    db.session.commit()
     return {"requeued": requeued}
 
 
 @launch_required()
 def my_grade():
-    session, _catalogue, activity = launch_activity()
-    return {"grade": services.grade_json(services.latest_grade(activity, session.user_pk))}
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
+    grade = services.latest_grade(activity, session.user_pk)
+    return {"grade": GradeOut().dump(grade) if grade is not None else None}
+
+
+def activity_panels(page) -> list[Panel]:
+    """What the learner's activity page shows of grading (activities.hooks): their latest grade,
+    above the activity, once the trainer has graded them."""
+    if page.activity is None or not page.editable or page.staff:
+        return []
+    grade = services.latest_grade(page.activity, page.session.user_pk)
+    return [Panel("grading/panels/my_grade.html", grade, order=10)] if grade is not None else []

@@ -1,4 +1,4 @@
-"""The assistant and the centre's LLM pages, under the launch token."""
+"""The centre's LLM pages (settings, usage), under the launch token."""
 
 from flask import Blueprint
 
@@ -6,8 +6,6 @@ from . import views
 
 bp = Blueprint("llm", __name__, url_prefix="/t/<token>")
 
-bp.add_url_rule("/ai/chat", view_func=views.chat_stream, methods=["POST"])
-bp.add_url_rule("/ai/complete", view_func=views.chat_complete, methods=["POST"])
 bp.add_url_rule("/admin/llm", view_func=views.settings_page, methods=["GET"])
 bp.add_url_rule("/admin/llm", view_func=views.save_settings, methods=["POST"], endpoint="save_settings")
 bp.add_url_rule("/admin/llm/test", view_func=views.test_settings, methods=["POST"])

@@ -15,7 +15,6 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -23,7 +22,8 @@ from sqlalchemy import case, func, select
 
 from ..common.security import SecretUnreadable, decrypt_secret, encrypt_secret
 from ..extensions import db
-from ..lti.models import Context, utcnow
+from ..lti.models import Context
+from ..common.time import utcnow
 from . import fake, mistral, openai_compat  # noqa: F401  registers the providers
 from .base import ChatMessage, LLMBadConfig, LLMError, LLMProvider, ProviderSettings, get_provider, provider_names
 from .hosting import (
@@ -37,6 +37,7 @@ from .hosting import (
     openai_compatible_endpoint,
 )
 from .models import AiCall, LlmConfig
+from .prompts import TEST_MESSAGE, system_prompt
 from .resilience import ResilientProvider
 
 log = logging.getLogger(__name__)
@@ -122,8 +123,6 @@ def endpoint_url(settings: ProviderSettings) -> str | None:
 
 def needs_eu_confirmation(settings: ProviderSettings) -> bool:
     """Whether the endpoint is one the hosting rules do not know (the admin must confirm it)."""
-    from urllib.parse import urlsplit
-
     url = endpoint_url(settings)
     host = urlsplit(url).hostname if url else None
     return bool(host) and classify_host(host) == "unknown"
@@ -348,8 +347,6 @@ def check_connection(settings: ProviderSettings, *, platform_id: int, user_pk: i
                     locale: str | None = None) -> ConnectionReport:
     """One short call with `settings` (no retries, no circuit breaker: the admin wants the
     endpoint's own answer now), logged in the AI log with purpose `test`. Flushes."""
-    from .prompts import TEST_MESSAGE, system_prompt
-
     messages = [ChatMessage("system", system_prompt(None, "test", locale)), ChatMessage("user", TEST_MESSAGE)]
     started = time.perf_counter()
     try:
@@ -423,8 +420,3 @@ def usage_by_course_and_model(platform_id: int, since: datetime, context_pk: int
         query = query.where(AiCall.context_pk == context_pk)
     return [UsageRow(row[0], row[1] or row[2] or "", row[3], row[4], int(row[5]), int(row[6]), int(row[7]),
                      int(row[8] or 0)) for row in db.session.execute(query)]
-
-
-def usage_as_dict(rows: list[UsageRow]) -> list[dict[str, Any]]:
-    return [{"context_pk": r.context_pk, "course": r.course, "provider": r.provider, "model": r.model,
-             "calls": r.calls, "tokens_in": r.tokens_in, "tokens_out": r.tokens_out, "errors": r.errors} for r in rows]

@@ -9,7 +9,7 @@ from sqlalchemy import JSON, ForeignKey, Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 
 PURPOSES = ("exercise", "role_play", "prompt_transformation", "feedback_draft", "assistant", "test")
 

@@ -17,14 +17,14 @@ from flask import current_app
 from sqlalchemy import case, func, select
 
 from ..common.i18n import lazy_gettext as _l
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..extensions import db
-from ..lti.models import utcnow
+from ..common.time import utcnow
 from .centre import OK_OUTCOMES, month_start
 from .models import AiCall, LlmConfig
 
 if TYPE_CHECKING:
-    from .service import CallScope
+    from .services import CallScope
 
 
 class QuotaReached(ToolError):

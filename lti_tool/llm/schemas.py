@@ -1,50 +1,13 @@
-"""What the assistant's endpoints and the LLM admin page accept."""
+"""What the centre's LLM settings page accepts."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, ValidationError, fields, pre_load, validate, validates_schema
+from marshmallow import fields, pre_load, validate
 
 from ..common.schemas import BaseSchema
 from .hosting import MISTRAL_SERVERS
 
-MAX_MESSAGE = 20_000
-MAX_CONVERSATION = 60_000
-CHAT_PURPOSES = ("exercise", "role_play", "prompt_transformation", "assistant", "feedback_draft")
 PROVIDERS = ("fake", "mistral", "openai")
-
-
-class MessageSchema(BaseSchema):
-    class Meta:
-        unknown = RAISE
-
-    # The tool writes system prompts itself: a caller can only speak as the user, or quote the assistant.
-    role = fields.String(required=True, validate=validate.OneOf(("user", "assistant")))
-    content = fields.String(required=True, validate=validate.Length(max=MAX_MESSAGE))
-
-
-class ChatRequestSchema(BaseSchema):
-    """`prompt` (one user message) or `messages` (the conversation so far, the user's last)."""
-
-    class Meta:
-        unknown = RAISE
-
-    purpose = fields.String(required=True, validate=validate.OneOf(CHAT_PURPOSES))
-    exercise_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=32))
-    prompt = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=MAX_MESSAGE))
-    messages = fields.List(fields.Nested(MessageSchema), load_default=None, allow_none=True,
-                           validate=validate.Length(min=1, max=60))
-
-    @validates_schema
-    def one_of_prompt_or_messages(self, data, **kwargs):
-        if (data.get("prompt") is None) == (data.get("messages") is None):
-            raise ValidationError("Give either prompt or messages.", "prompt")
-        if data.get("prompt") is not None and not data["prompt"].strip():
-            raise ValidationError("The prompt is empty.", "prompt")
-        if data.get("messages") is not None:
-            if data["messages"][-1]["role"] != "user" or not data["messages"][-1]["content"].strip():
-                raise ValidationError("The last message must be the user's.", "messages")
-            if sum(len(m["content"]) for m in data["messages"]) > MAX_CONVERSATION:
-                raise ValidationError("The conversation is too long.", "messages")
 
 
 def _blank_to_none(value):
@@ -81,4 +44,37 @@ class LlmConfigSchema(BaseSchema):
         return data
 
 
-FORM_FIELDS = tuple(LlmConfigSchema().fields)
+
+# --- what the JSON API gives -----------------------------------------------------------------------
+
+
+class UsageOut(BaseSchema):
+    tokens_in = fields.Integer()
+    tokens_out = fields.Integer()
+
+
+class ChatResultOut(BaseSchema):
+    """A whole answer of the assistant (services.ChatResult)."""
+
+    text = fields.String()
+    call_id = fields.Integer()
+    provider = fields.String()
+    model = fields.String()
+    usage = fields.Function(lambda result: UsageOut().dump(result))
+    latency_ms = fields.Integer()
+    finish_reason = fields.String()
+    mode = fields.String(allow_none=True)
+    demo = fields.Boolean(attribute="is_demo")
+
+
+class UsageRowOut(BaseSchema):
+    """The centre's AI assistant usage, one course and model (centre.UsageRow)."""
+
+    context_pk = fields.Integer(allow_none=True)
+    course = fields.String()
+    provider = fields.String()
+    model = fields.String()
+    calls = fields.Integer()
+    tokens_in = fields.Integer()
+    tokens_out = fields.Integer()
+    errors = fields.Integer()

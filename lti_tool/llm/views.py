@@ -1,26 +1,24 @@
-"""The assistant's endpoints (streamed and JSON) and the centre's LLM pages (settings, usage).
+"""The centre's LLM pages: the AI assistant's settings and its usage.
 
-Everything is behind the launch token: a learner reaches only the assistant, on their own link;
-the settings page is the centre administrator's; usage is the administrator's (every course of
-the centre) or a trainer's (their own course).
+Behind the launch token: the settings page is the centre administrator's; usage is the
+administrator's (every course of the centre) or a trainer's (their own course). The assistant's
+own endpoints are the exercises' (activities.assistant).
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from flask import Response, current_app, g, redirect, render_template, request, stream_with_context, url_for
+from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
+from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
-from ..common.http import json_body
-from ..common.launch import current_launch, launch_required
-from ..errors import ToolError
 from ..extensions import db
-from ..lti.models import LaunchSession, LtiUser
-from . import centre, quotas, service
-from .schemas import ChatRequestSchema, LlmConfigSchema
+from ..lti.access import current_launch, launch_required
+from ..lti.models import LtiUser
+from . import centre, quotas
+from .schemas import LlmConfigSchema, UsageRowOut
 
 REFUSALS = {
     "non_eu": _l("This endpoint processes requests outside the EU: it is refused. Only the tool's operator can "
@@ -47,57 +45,6 @@ TEST_RESULTS = {
     "bad_config": _l("The service refused the request: check the model name and the endpoint."),
     "endpoint_refused": _l("This endpoint is not allowed by the hosting rules."),
 }
-
-
-def _chat_request() -> dict[str, Any]:
-    try:
-        return ChatRequestSchema().load(json_body())
-    except ValidationError as exc:
-        fields = {name: _l("This value is not valid.") for name in exc.normalized_messages()}
-        raise ToolError(_l("The message cannot be sent: check what you wrote."), status=422, code="invalid_request",
-                        hint=next(iter(fields), ""), fields=fields) from exc
-
-
-def _chat(data: dict[str, Any], *, stream: bool):
-    try:
-        return service.chat(current_launch(), data["purpose"], data["prompt"] or data["messages"],
-                            exercise_id=data["exercise_id"], stream=stream)
-    except service.ProviderFailure:
-        db.session.commit()  # the failed call stays in the AI log
-        raise
-
-
-def sse(event: str, data: dict[str, Any]) -> str:
-    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
-
-
-@launch_required()
-def chat_stream():
-    """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
-    Refusals before the answer starts (policy, quota, provider down) are JSON errors."""
-    chat = _chat(_chat_request(), stream=True)
-
-    def generate():
-        events = chat.events()
-        try:
-            for name, data in events:
-                yield sse(name, data)
-        finally:
-            events.close()  # the client went away: the partial answer is logged as stopped
-            db.session.commit()
-
-    response = Response(stream_with_context(generate()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
-    return response
-
-
-@launch_required()
-def chat_complete():
-    """The whole answer as JSON (no streaming)."""
-    result = _chat(_chat_request(), stream=False)
-    db.session.commit()
-    return result.as_dict()
 
 
 # --- the centre's settings -----------------------------------------------------------------------
@@ -157,7 +104,6 @@ def save_settings():
     except centre.ConfigRefused as exc:
         db.session.rollback()
         return _settings_page(form=raw, errors={exc.field: REFUSALS[exc.reason]}, status=422)
-    db.session.commit()
     return redirect(url_for("llm.settings_page", token=g.launch_token, saved=1), code=303)
 
 
@@ -176,7 +122,6 @@ def test_settings():
     report = centre.check_connection(settings, platform_id=session.platform_id, user_pk=session.user_pk,
                                      context_pk=session.context_pk, resource_link_pk=session.resource_link_pk,
                                      locale=session.locale)
-    db.session.commit()  # the test is in the AI log
     return _settings_page(form=raw, report=report)
 
 
@@ -207,7 +152,7 @@ def usage_page():
 def usage_json():
     data = _usage()
     return {"since": data["since"].isoformat() + "Z", "scope": data["scope"],
-            "rows": centre.usage_as_dict(data["rows"]),
+            "rows": UsageRowOut(many=True).dump(data["rows"]),
             "centre": None if data["scope"] != "centre" else {
                 "calls": data["centre_calls"], "tokens": data["centre_tokens"],
                 "monthly_calls_quota": data["quotas"].centre_monthly_calls,

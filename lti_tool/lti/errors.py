@@ -4,7 +4,7 @@ from __future__ import annotations
 
 
 from ..common.i18n import lazy_gettext as _l
-from ..errors import ToolError
+from ..common.errors import ToolError
 
 RELAUNCH = _l("Go back to your course and open the activity again.")
 

@@ -16,7 +16,8 @@ from sqlalchemy import func, or_, select
 
 from ..common.security import decrypt_secret, encrypt_secret
 from ..extensions import db
-from .models import ToolKey, utcnow
+from .models import ToolKey
+from ..common.time import utcnow
 
 log = logging.getLogger(__name__)
 

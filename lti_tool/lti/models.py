@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from ..common.time import utcnow
 from ..extensions import db
 
-
-def utcnow() -> datetime:
-    # Naive UTC: SQLite drops tzinfo, so every datetime in the database is naive UTC.
-    return datetime.now(timezone.utc).replace(tzinfo=None)
 
 
 class Platform(db.Model):

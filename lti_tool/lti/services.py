@@ -14,7 +14,8 @@ from ..common.db import insert_ignoring_conflict
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
-from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink, utcnow
+from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink
+from ..common.time import utcnow
 from .registry import forget_platforms
 from .roles import map_roles
 
@@ -144,6 +145,16 @@ def user_pks_by_sub(platform_id: int, subs) -> dict[str, int]:
         return {}
     return {sub: pk for pk, sub in db.session.execute(select(LtiUser.id, LtiUser.sub).where(
         LtiUser.platform_id == platform_id, LtiUser.sub.in_(subs))).all()}
+
+
+def names_in_course(platform_id: int, context_pk: int | None, user_pk: int) -> set[str]:
+    """The name of user `user_pk`, and of everyone with a launch session in the course (learners,
+    trainers): names the AI assistant's privacy guard hides."""
+    query = select(LtiUser.name).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)
+    if context_pk is not None:
+        query = query.union(select(LtiUser.name).join(LaunchSession, LaunchSession.user_pk == LtiUser.id).where(
+            LaunchSession.platform_id == platform_id, LaunchSession.context_pk == context_pk))
+    return {name for name in db.session.execute(query).scalars() if name}
 
 
 def list_platforms() -> list[Platform]:

@@ -6,12 +6,11 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
-from ..activities.views import render_landing
 from ..common.i18n import select_locale
-from ..extensions import db
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
+from .landing import landing_page
 from .services import check_invite, consume_invite, open_launch_session, save_platform
 from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
 
@@ -44,15 +43,13 @@ def launch():
                                  current_app.config["LAUNCH_SESSION_TTL"])
     # The first page is served with the launch response itself (one round trip less on a
     # phone); the page then replaces its address with its token URL, so a reload is a GET.
-    response = make_response(render_landing(opened.session, opened.token))
+    response = make_response(landing_page(opened.session, opened.token))
     launch.expire_state_cookie(response)
-    db.session.commit()
     return response
 
 
 def jwks():
     keys = public_jwks()
-    db.session.commit()  # the first call creates the tool's first key
     response = current_app.json.response(keys)
     response.headers["Cache-Control"] = f"public, max-age={JWKS_MAX_AGE}"
     return response
@@ -69,5 +66,4 @@ def register():
     )
     platform = save_platform(spec)
     consume_invite(invite, platform)
-    db.session.commit()
     return render_template("lti/registered.html", platform=platform, deployment_ids=spec.deployment_ids)

@@ -19,10 +19,11 @@ from sqlalchemy import Table, delete, select, update
 from sqlalchemy.orm import aliased
 
 from ..common.i18n import lazy_gettext as _l
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..extensions import db
-from ..llm.log import forget_texts_of
-from ..lti.models import LtiUser, Platform, utcnow
+from ..llm.services import forget_texts_of
+from ..lti.models import LtiUser, Platform
+from ..common.time import utcnow
 from ..lti.services import platform_user
 from .models import PrivacyEvent
 

@@ -16,16 +16,12 @@ from ..activities.progress import progress_by_learner
 from ..activities.services import course_activities, item_view
 from ..catalogue.services import Catalogue, Module
 from ..common.i18n import lazy_gettext as _l
-from ..errors import ToolError
+from ..common.errors import ToolError
 from ..gradebook.nrps import RosterUnavailable, learner_roster
 from ..lti.models import LaunchSession
 from ..lti.services import user_pks_by_sub
 from ..grading.services import latest_grades
 from ..declarations import services as policy
-
-
-def _iso(moment: datetime | None) -> str | None:
-    return moment.isoformat(timespec="seconds") + "Z" if moment else None
 
 
 @dataclass
@@ -57,20 +53,6 @@ class ActivityLine:
     # its submissions, declarations and grades are still shown, its progress cannot be.
     content_removed: bool = False
 
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "activity": self.title, "link": self.link_pk, "status": self.status,
-            "exercises_done": self.done, "exercises_total": self.total, "parts_read": self.read,
-            "parts_total": self.themes, "quiz_score": self.quiz[0] if self.quiz else None,
-            "quiz_total": self.quiz[1] if self.quiz else None, "versions": self.versions,
-            "submitted_at": _iso(self.submitted_at), "declared_level": self.declared_level,
-            "allowed_level": self.allowed_level, "checklist_ticked": self.ticked,
-            "checklist_total": self.checklist_total, "flags": list(self.flags), "ai_calls": self.ai_calls,
-            "score": self.score, "score_maximum": self.score_maximum, "feedback": self.feedback,
-            "graded_at": _iso(self.graded_at), "grade_is_current": self.grade_current if self.score is not None else None,
-            "content_removed": self.content_removed,
-        }
-
 
 @dataclass
 class FollowUpRecord:
@@ -88,10 +70,6 @@ class FollowUpRecord:
     @property
     def graded(self) -> int:
         return sum(1 for line in self.lines if line.score is not None and line.grade_current)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"learner": self.name, "user": self.user_pk, "course": self.course,
-                "activities": [line.as_dict() for line in self.lines]}
 
 
 def course_records(session: LaunchSession, catalogue: Catalogue, user_pk: int | None = None) -> list[FollowUpRecord]:

@@ -7,14 +7,13 @@ from flask import current_app, g, render_template, request
 
 from ..catalogue.services import get_catalogue
 from ..common.i18n import lazy_gettext as _l
-from ..common.launch import current_launch, launch_required
+from ..lti.access import current_launch, launch_required
 from ..common.spreadsheet import csv_download
-from ..errors import ToolError
-from ..extensions import db
-from ..lti.models import utcnow
-from ..declarations.views import labels, with_labels
+from ..common.errors import ToolError
+from ..common.time import utcnow
+from ..declarations.labels import labels, with_labels
 from . import privacy, records
-from .schemas import EraseSchema
+from .schemas import ActivityLineOut, EraseSchema, FollowUpRecordOut
 
 STAFF = ("trainer", "admin")
 
@@ -42,7 +41,7 @@ def _records(user_pk: int | None = None) -> list[records.FollowUpRecord]:
 def _csv_rows(found: list[records.FollowUpRecord]):
     for record in found:
         for line in record.lines:
-            yield with_labels({"learner": record.name, **line.as_dict()})
+            yield with_labels({"learner": record.name, **ActivityLineOut().dump(line)})
 
 
 @launch_required(*STAFF)
@@ -59,7 +58,7 @@ def course_csv():
 @launch_required(*STAFF)
 def course_json():
     found = _records()  # 404 first for a launch without a course
-    return {"course": current_launch().context.title, "learners": [r.as_dict() for r in found]}
+    return {"course": current_launch().context.title, "learners": FollowUpRecordOut(many=True).dump(found)}
 
 
 @launch_required(*STAFF)
@@ -76,7 +75,7 @@ def record_csv(user_pk: int):
 
 @launch_required(*STAFF)
 def record_json(user_pk: int):
-    return _records(user_pk)[0].as_dict()
+    return FollowUpRecordOut().dump(_records(user_pk)[0])
 
 
 # --- a person's data (administrators) --------------------------------------------------------------
@@ -87,7 +86,6 @@ def person_data(user_pk: int):
     session = current_launch()
     person = privacy.find_person(session.platform_id, user_pk)
     data = privacy.export_person(person, requested_by=session.user_pk)
-    db.session.commit()  # the register's entry
     response = current_app.json.response(data)
     response.headers["Content-Disposition"] = f"attachment; filename=personal-data-{user_pk}.json"
     return response
@@ -102,7 +100,6 @@ def erase_person(user_pk: int):
                         fields={"confirm": _l("Tick the box to confirm the erasure.")})
     name = person.name
     erased = privacy.erase_person(person, requested_by=session.user_pk)
-    db.session.commit()
     return render_template("records/erased.html", launch=session, token=g.launch_token, name=name, erased=erased)
 
 

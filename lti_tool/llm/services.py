@@ -1,20 +1,21 @@
-"""The one way the tool talks to the LLM: `chat()`.
+"""The one way the tool talks to the LLM, `chat()`, and the AI log other areas read.
 
-    result = chat(launch, "exercise", [{"role": "user", "content": prompt}], exercise_id="m1.t4.e1")
+    result = chat(launch, "exercise", prompt, exercise=exercise, mode="collaborate", names=names)
     result.text      # the answer, names restored, to show
     result.call_id   # the AiCall row (pseudonymised prompt and answer)
 
-    stream = chat(launch, "role_play", turns, exercise_id="m1.t4.e3", stream=True)
+    stream = chat(launch, "role_play", turns, exercise=exercise, mode=mode, names=names, stream=True)
     for event, data in stream.events():   # ("delta", {"text"}) … then ("done", {…}) or ("error", {…})
         ...
 
-What every call goes through, in order: the purpose is allowed for the launch's role and the
-exercise belongs to the launch's activity; the assignment's AI policy allows the assistant
-(mode "off" refuses with `assistant_off`); the quotas (`quota_reached`, HTTP 429); the mode's
-system prompt; the privacy guard on every message (the learner's, the roster's and the trainer's
-names, e-mails, phones, addresses, NIR, IBAN); the call (retries and circuit breaker); exactly one
-AiCall row, errors included. A failure raises ProviderFailure: a message in the learner's
-language and a stable code; nothing of the learner's work is touched.
+The caller says what the call is for: the exercise (checked to belong to the launch's activity
+by the caller), the assistant's mode under the assignment's AI policy, the names the privacy
+guard must hide. What every call goes through, in order: the purpose is allowed for the launch's
+role; the mode allows the assistant (mode "off" refuses with `assistant_off`); the quotas
+(`quota_reached`, HTTP 429); the mode's system prompt; the privacy guard on every message (the
+names given, e-mails, phones, addresses, NIR, IBAN); the call (retries and circuit breaker);
+exactly one AiCall row, errors included. A failure raises ProviderFailure: a message in the
+learner's language and a stable code; nothing of the learner's work is touched.
 """
 
 from __future__ import annotations
@@ -25,17 +26,12 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, union
+from sqlalchemy import func, or_, select, update
 
+from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
-from ..activities.models import Activity, Draft
-from ..activities.progress import exercise_of
-from ..activities.services import activity_for
-from ..catalogue.services import get_catalogue
-from ..errors import ToolError
 from ..extensions import db
-from ..lti.models import LaunchSession, LtiUser, ResourceLink
-from ..declarations.services import assistant_level
+from ..lti.models import LaunchSession
 from .base import ChatMessage, Completion, CompletionStream, LLMCircuitOpen, LLMError, ProviderSettings
 from .centre import (
     centre_config,
@@ -58,7 +54,6 @@ EXERCISE_PURPOSES = {"exercise": "ai_prompt", "role_play": "role_play", "prompt_
 POLICY_PURPOSES = frozenset({*EXERCISE_PURPOSES, "assistant"})
 STAFF_PURPOSES = frozenset({"feedback_draft"})
 CHAT_PURPOSES = POLICY_PURPOSES | STAFF_PURPOSES
-MAX_KNOWN_NAMES = 5000
 
 MODE_LABELS = {
     "off": _l("Off: AI is not allowed for this work"),
@@ -159,49 +154,6 @@ def _check_purpose(scope: CallScope, purpose: str) -> None:
         raise AssistantError(_l("You are not allowed to see this page."), status=403, code="forbidden_role")
 
 
-def _exercise(launch: LaunchSession, purpose: str, exercise_id: str | None) -> dict[str, Any] | None:
-    """The exercise, if it belongs to the launch's own activity and fits the purpose."""
-    expected = EXERCISE_PURPOSES.get(purpose)
-    if exercise_id is None:
-        if expected is not None:
-            raise AssistantError(_l("This exercise is not part of this activity."), status=404,
-                                 code="unknown_exercise")
-        return None
-    catalogue = get_catalogue(launch.locale)
-    activity = activity_for(launch.resource_link, catalogue) if launch.resource_link is not None else None
-    if activity is None:
-        raise AssistantError(_l("This exercise is not part of this activity."), status=404, code="unknown_exercise")
-    exercise = exercise_of(catalogue, activity, exercise_id)
-    if expected is not None and exercise["type"] != expected:
-        raise AssistantError(_l("This exercise is not part of this activity."), status=404, code="unknown_exercise")
-    return exercise
-
-
-# --- the privacy guard's names -------------------------------------------------------------------
-
-
-def known_names(scope: CallScope, extra: Iterable[str] = ()) -> list[str]:
-    """The names the tool holds for the launch's course: the user's own, and everyone who has an
-    open launch session in the course (learners, trainers) or work in one of its activities.
-
-    It reads the launch and draft tables directly: the guard needs one query, not one per area."""
-    mine = select(LtiUser.name).where(LtiUser.id == scope.user_pk)
-    if scope.context_pk is None:
-        query = mine
-    else:
-        launched = (select(LtiUser.name).join(LaunchSession, LaunchSession.user_pk == LtiUser.id)
-                    .where(LaunchSession.platform_id == scope.platform_id,
-                           LaunchSession.context_pk == scope.context_pk))
-        worked = (select(LtiUser.name).join(Draft, Draft.user_pk == LtiUser.id)
-                  .join(Activity, Activity.id == Draft.activity_id)
-                  .join(ResourceLink, ResourceLink.id == Activity.resource_link_pk)
-                  .where(ResourceLink.context_pk == scope.context_pk))
-        query = union(mine, launched, worked).limit(MAX_KNOWN_NAMES)
-    names = {name for name in db.session.execute(query).scalars() if name}
-    names.update(name for name in extra if name and name.strip())
-    return sorted(names)
-
-
 # --- the AI log ----------------------------------------------------------------------------------
 
 
@@ -265,12 +217,6 @@ class ChatResult:
     finish_reason: str
     mode: str | None
     is_demo: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        return {"text": self.text, "call_id": self.call_id, "provider": self.provider, "model": self.model,
-                "usage": {"tokens_in": self.tokens_in, "tokens_out": self.tokens_out},
-                "latency_ms": self.latency_ms, "finish_reason": self.finish_reason, "mode": self.mode,
-                "demo": self.is_demo}
 
 
 class ChatStream:
@@ -341,35 +287,37 @@ def _turns(messages: Sequence[Mapping[str, Any] | ChatMessage] | str) -> list[Ch
 
 
 def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, Any] | ChatMessage] | str, *,
-         exercise_id: str | None = None, stream: bool = False, instructions: str | None = None,
-         extra_names: Iterable[str] = (), subject_pk: int | None = None) -> ChatResult | ChatStream:
+         exercise: Mapping[str, Any] | None = None, mode: str | None = None, names: Iterable[str] = (),
+         stream: bool = False, instructions: str | None = None, subject_pk: int | None = None) -> ChatResult | ChatStream:
     """Ask the LLM on behalf of `launch` (see the module docstring for what it guarantees).
 
     `messages` is the user's prompt (a string) or the conversation so far ({role: user|assistant,
-    content}; the last one the user's); system prompts are the tool's own, never the caller's. A
-    role play's opening line is the exercise's: it is added before `messages`. `instructions` are
-    appended to the system prompt (pseudonymised too), `extra_names` added to the names the guard
-    replaces (e.g. the learner whose work a trainer comments on), `subject_pk` that learner, whose
-    work the logged call then holds. Raises AssistantError
-    (assistant_off 403, quota_reached 429, unknown_exercise 404, …) or ProviderFailure, after
-    logging it: the caller commits, then lets it propagate. Flushes.
+    content}; the last one the user's); system prompts are the tool's own, never the caller's.
+    `exercise` is the catalogue exercise the call serves (its prompts and a role play's opening
+    line, added before `messages`), `mode` the assistant's mode under the assignment's AI policy
+    (required for the purposes it governs), `names` the names the privacy guard replaces (the
+    course's, and e.g. the learner whose work a trainer comments on), `instructions` appended to
+    the system prompt (pseudonymised too), `subject_pk` that learner, whose work the logged call
+    then holds. Raises AssistantError (assistant_off 403, quota_reached 429, …) or
+    ProviderFailure, after logging it: the caller commits, then lets it propagate. Flushes.
     """
     scope = CallScope.of(launch)
     _check_purpose(scope, purpose)
     turns = _turns(messages)
-    exercise = _exercise(launch, purpose, exercise_id)
-    mode = None
-    if purpose in POLICY_PURPOSES:
-        _scale, level = assistant_level(scope.resource_link_pk)
-        mode = level.mode
+    if purpose not in POLICY_PURPOSES:
+        mode = None  # the assignment's policy governs what the assistant does for learners only
+    else:
+        if mode is None:
+            raise ValueError(f"{purpose} calls are governed by the assignment's AI policy: give its mode")
         if mode == "off":
             raise AssistantError(_l("The AI assistant is off for this work: its AI policy does not allow AI."),
                                  status=403, code="assistant_off")
+    exercise_id = exercise["id"] if exercise else None
     row = centre_config(scope.platform_id)
     settings = merge_settings(environment_settings(), row)
     check_quotas(scope, quotas_for(row))
 
-    guard = Pseudonymiser(known_names(scope, extra_names))
+    guard = Pseudonymiser(sorted({name for name in names if name and name.strip()}))
     safe_instructions = guard.pseudonymise(instructions) if instructions else None
     sent = [ChatMessage("system", system_prompt(mode, purpose, scope.locale, exercise, safe_instructions))]
     if purpose == "role_play" and exercise is not None and exercise.get("opening"):
@@ -391,3 +339,34 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
                       model=completion.model, tokens_in=completion.tokens_in, tokens_out=completion.tokens_out,
                       latency_ms=completion.latency_ms, finish_reason=completion.finish_reason, mode=mode,
                       is_demo=provider.is_demo)
+
+
+# --- the AI log, for other areas -----------------------------------------------------------------
+
+
+def calls_of(link_pk: int, user_pk: int) -> list[dict[str, Any]]:
+    """Every call made for this learner on this placed activity, oldest first, as a submission
+    freezes them (the prompt and answer as they were sent and logged: pseudonymised)."""
+    rows = db.session.execute(select(AiCall).where(AiCall.resource_link_pk == link_pk, AiCall.user_pk == user_pk)
+                              .order_by(AiCall.id)).scalars()
+    return [{"id": row.id, "at": row.created_at.isoformat(timespec="seconds") + "Z", "provider": row.provider,
+             "model": row.model, "purpose": row.purpose, "exercise_id": row.exercise_id, "prompt": row.prompt,
+             "answer": row.answer, "outcome": row.outcome} for row in rows]
+
+
+def call_counts(link_pk: int, user_pks: list[int]) -> dict[int, int]:
+    """Calls per learner on this placed activity."""
+    if not user_pks:
+        return {}
+    rows = db.session.execute(select(AiCall.user_pk, func.count()).where(
+        AiCall.resource_link_pk == link_pk, AiCall.user_pk.in_(user_pks)).group_by(AiCall.user_pk)).all()
+    return {user_pk: count for user_pk, count in rows}
+
+
+def forget_texts_of(user_pk: int) -> int:
+    """Blank the texts of the calls a person made, or that were about their work (a trainer's
+    feedback draft), keeping each call's counts (the centre's usage and costs) with no link to
+    them. Returns the calls changed."""
+    result = db.session.execute(update(AiCall).where(or_(AiCall.user_pk == user_pk, AiCall.subject_pk == user_pk))
+                                .values(prompt=[], answer=""))
+    return result.rowcount

@@ -1,4 +1,5 @@
-"""The grade outbox: what the app enqueues, what the trainer sees, the "send again" button.
+"""The gradebook's services: what the app posts to the platform's gradebook (through the outbox),
+what the trainer sees of it, the "send again" button.
 
 A score is written in the caller's transaction together with the grade or submission it
 reports (one commit); the worker (`worker.drain`) sends it later. Rows of one resource link and
@@ -20,7 +21,8 @@ from sqlalchemy.orm import Session
 
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
-from ..lti.models import LaunchSession, LtiUser, ResourceLink, utcnow
+from ..lti.models import LaunchSession, LtiUser, ResourceLink
+from ..common.time import utcnow
 from .models import (
     FAILED,
     NOT_GRADABLE,
@@ -216,6 +218,45 @@ def enqueue_score(session: Session, *, link: ResourceLink, user: LtiUser, kind: 
     session.add(row)
     session.flush()
     return row
+
+
+def _enqueued(link: ResourceLink, user: LtiUser, kinds: tuple[str, ...]) -> bool:
+    """Whether a score of one of `kinds` was ever posted for `user` on `link` (sent or not)."""
+    return db.session.execute(select(ScoreOutbox.id).where(
+        ScoreOutbox.resource_link_pk == link.id, ScoreOutbox.user_pk == user.id, ScoreOutbox.kind.in_(kinds)
+    ).limit(1)).first() is not None
+
+
+def post_submission(launch: LaunchSession) -> bool:
+    """Tell the platform the launch's learner submitted work that waits for grading (Submitted,
+    PendingManual), unless a grade was posted for them on this link already: a score without
+    `scoreGiven` empties the gradebook's grade and feedback (Moodle's scores.php sets them to
+    null, Canvas likewise), so a resubmission leaves the last grade in the gradebook until the
+    trainer grades the new version. In the caller's transaction; flushes."""
+    link, user = launch.resource_link, launch.user
+    if link is None or _enqueued(link, user, (GRADE,)):
+        return False
+    enqueue_score(db.session, link=link, user=user, kind=SUBMISSION, launch=launch)
+    return True
+
+
+def post_quiz_score(launch: LaunchSession, score: int, total: int) -> bool:
+    """A learner's self-check quiz posts its own score (FullyGraded) while nothing else was posted
+    for them on this link: once they submit or are graded, the trainer's grade owns the column.
+    In the caller's transaction; flushes."""
+    link, user = launch.resource_link, launch.user
+    if link is None or total <= 0 or launch.role != "learner" or _enqueued(link, user, (SUBMISSION, GRADE)):
+        return False
+    enqueue_score(db.session, link=link, user=user, kind=QUIZ, score_given=float(score), score_maximum=float(total),
+                  launch=launch)
+    return True
+
+
+def post_grade(launch: LaunchSession, learner: LtiUser, score: float, maximum: float, comment: str | None) -> None:
+    """The trainer's grade of `learner` on the launch's link (Completed, FullyGraded), with the
+    comment as the learner's feedback. In the caller's transaction, with the grade it reports."""
+    enqueue_score(db.session, link=launch.resource_link, user=learner, kind=GRADE, score_given=score,
+                  score_maximum=maximum, comment=comment, launch=launch)
 
 
 def newer_sent_exists(session: Session, row: ScoreOutbox) -> bool:

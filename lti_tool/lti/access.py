@@ -6,10 +6,10 @@ from functools import wraps
 
 from flask import g
 
-from ..lti.errors import LtiRefusal
-from ..lti.models import LaunchSession
-from ..lti.services import find_launch_session
-from .i18n import use_locale
+from ..common.i18n import use_locale
+from .errors import LtiRefusal
+from .models import LaunchSession
+from .services import find_launch_session
 
 
 def launch_required(*roles: str):

@@ -1,0 +1,95 @@
+"""The AI assistant of the exercises: a learner's prompt, role play or prompt comparison sent to the
+centre's LLM (llm.services.chat), under the assignment's AI-use policy, streamed or whole.
+
+Everything is behind the launch token: a learner reaches the assistant on their own link only,
+for an exercise of the activity it delivers; the policy's level sets the assistant's mode.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Response, stream_with_context
+
+from ..catalogue.services import get_catalogue
+from ..common.http import json_body
+from ..common.schemas import load_or_422
+from ..common.i18n import lazy_gettext as _l
+from ..extensions import db
+from ..llm import services as llm
+from ..llm.schemas import ChatResultOut
+from ..lti.access import current_launch, launch_required
+from ..lti.models import LaunchSession
+from .hooks import ai_policy
+from .progress import exercise_of
+from .schemas import ChatRequestSchema
+from .services import activity_for, course_names
+
+# Purpose → the exercise type it serves ("assistant": no exercise).
+EXERCISE_TYPES = {"exercise": "ai_prompt", "role_play": "role_play", "prompt_transformation": "prompt_transformation"}
+
+
+def _chat_request() -> dict[str, Any]:
+    return load_or_422(ChatRequestSchema(), json_body(), message=_l("The message cannot be sent: check what you wrote."),
+                       code="invalid_request")
+
+
+def _unknown_exercise() -> llm.AssistantError:
+    return llm.AssistantError(_l("This exercise is not part of this activity."), status=404, code="unknown_exercise")
+
+
+def _chat(session: LaunchSession, data: dict[str, Any], *, stream: bool):
+    """The call for the launch's own link: the exercise must be one of its activity's, of the type
+    the purpose serves; the mode is the one its AI-use policy gives."""
+    link = session.resource_link
+    catalogue = get_catalogue(session.locale)
+    activity = activity_for(link, catalogue) if link is not None else None
+    expected = EXERCISE_TYPES.get(data["purpose"])
+    exercise = None
+    if data["exercise_id"] is not None or expected is not None:
+        if activity is None or data["exercise_id"] is None:
+            raise _unknown_exercise()
+        exercise = exercise_of(catalogue, activity, data["exercise_id"])
+        if expected is not None and exercise["type"] != expected:
+            raise _unknown_exercise()
+    policy = ai_policy()
+    level = policy.of_activity(activity, link).level if link is not None else policy.scale(session.platform_id).default_level
+    try:
+        return llm.chat(session, data["purpose"], data["prompt"] or data["messages"], exercise=exercise,
+                        mode=level.mode, names=course_names(session), stream=stream)
+    except llm.ProviderFailure:
+        db.session.commit()  # the failed call stays in the AI log, though the request answers an error
+        raise
+
+
+def sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
+
+
+@launch_required()
+def chat_stream():
+    """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
+    Refusals before the answer starts (policy, quota, provider down) are JSON errors."""
+    chat = _chat(current_launch(), _chat_request(), stream=True)
+
+    def generate():
+        events = chat.events()
+        try:
+            for name, data in events:
+                yield sse(name, data)
+        finally:
+            events.close()  # the client went away: the partial answer is logged as stopped
+            db.session.commit()
+
+    response = Response(stream_with_context(generate()), mimetype="text/event-stream")
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+@launch_required()
+def chat_complete():
+    """The whole answer as JSON (no streaming)."""
+    result = _chat(current_launch(), _chat_request(), stream=False)
+    return ChatResultOut().dump(result)
