@@ -102,6 +102,7 @@ def test_the_store_keeps_at_most_max_items_dropping_the_least_recently_used():
     store.set("d", "d", None)
 
     assert [store.get(key) for key in ("a", "b", "c", "d")] == ["a", None, "c", "d"]
+    assert sorted(store.keys()) == ["a", "c", "d"]
 
 
 def test_when_full_expired_values_go_first():

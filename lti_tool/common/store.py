@@ -64,6 +64,11 @@ class MemoryStore:
     def ping(self) -> bool:
         return True
 
+    def keys(self) -> list[str]:
+        """The keys of the values not expired (for tests: what a launch left behind)."""
+        with self._lock:
+            return list(self._cache)
+
 
 def _expiry(key: str, entry: tuple[Any, int | None], now: float) -> float:
     ttl = entry[1]
