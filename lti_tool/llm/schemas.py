@@ -79,6 +79,3 @@ class LlmConfigSchema(BaseSchema):
         if data.get("model") is None:
             data["model"] = ""
         return data
-
-
-FORM_FIELDS = tuple(LlmConfigSchema().fields)
