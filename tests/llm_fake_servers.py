@@ -63,6 +63,8 @@ class Fault:
     delay: float = 0.0
     # Close the connection after this many text chunks (0: before any answer byte).
     drop_after: int | None = None
+    # Streaming: close the connection after the headers and the first (empty) chunk, before any text.
+    drop_before_text: bool = False
     # Stop the answer with finish_reason "content_filter" (after the first text chunk).
     content_filter: bool = False
 
@@ -93,6 +95,11 @@ class Fault:
     @classmethod
     def drop(cls, after_chunks: int = 0) -> Fault:
         return cls(drop_after=after_chunks)
+
+    @classmethod
+    def cut_before_text(cls) -> Fault:
+        """A stream that starts (HTTP 200, the role chunk) and is cut before any text."""
+        return cls(drop_before_text=True)
 
     @classmethod
     def filtered(cls) -> Fault:
@@ -416,6 +423,9 @@ class _Handler(BaseHTTPRequestHandler):
             return data
 
         self._event(chunk({"role": "assistant", "content": ""}, None))
+        if fault.drop_before_text:
+            self._drop()
+            return
         parts = chat.split(chat.answer)
         if fault.content_filter:
             parts = parts[:1]

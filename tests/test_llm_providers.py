@@ -413,6 +413,18 @@ def test_a_retry_after_past_the_budget_is_not_waited_for(server, provider):
     assert server.request_count == 1
 
 
+def test_a_backoff_past_the_budget_is_not_waited_for(server, provider):
+    server.fail_next(Fault.http(503), Fault.http(503))
+    fake_time = FakeTime()
+
+    with pytest.raises(LLMUnavailable):
+        resilient(provider, fake_time, base_delay=1.0, max_delay=4.0).complete(QUESTION, timeout=2.5)
+
+    # Waits of 1 s then 2 s: the second would end at 3 s, past the 2.5 s budget.
+    assert fake_time.sleeps == [1.0]
+    assert server.request_count == 2
+
+
 def test_timeouts_stay_within_the_overall_budget(server, provider):
     server.fail_next(Fault.slow(2.0), Fault.slow(2.0))
     started = time.monotonic()
@@ -453,6 +465,17 @@ def test_a_stream_is_retried_until_its_first_delta(server, provider):
 
     assert text == server.answer
     assert server.request_count == 3
+
+
+def test_a_stream_cut_after_it_opened_but_before_any_text_is_retried(server, provider):
+    # The SDK returns the open stream; the cut only shows when the first delta is read.
+    server.fail_next(Fault.cut_before_text())
+
+    with resilient(provider).stream(QUESTION) as stream:
+        text = "".join(stream)
+
+    assert text == server.answer
+    assert server.request_count == 2
 
 
 def test_a_stream_is_not_retried_after_its_first_delta(server, provider):

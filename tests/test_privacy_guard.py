@@ -211,6 +211,8 @@ def test_each_format_is_caught_whole(text, kind):
     "1850578006084",
     "FR76 3000 6000 0112 3456 7890 188",  # wrong check digits
     "FR7630006000011234567890189X",
+    "DE42 1234 5678 9123 4567 AB",  # check digits right, but letters where Germany's layout has digits
+    "+33 6 12 34 56", "+1 415 555 01", "+44 20 1234 5",  # too short for their country's numbers
     "2024-06-11 à 08:30, 2 048 Ko, 12/20, 60 %, 1 250 €, 14h30, +15 %, v2.1, salle B12",
     "+1 234 €",
 ])

@@ -6,11 +6,15 @@ must see the same nonces and states, pylti1p3 #126).
 
 from __future__ import annotations
 
+import contextlib
 import json
+import math
 import threading
 import time
+from collections.abc import Callable
 from typing import Any, Protocol
 
+import cachetools
 import redis
 
 
@@ -27,48 +31,48 @@ class KeyValueStore(Protocol):
 
 
 class MemoryStore:
-    """Thread-safe dictionary with expiry, for one process."""
+    """For one process: a cachetools TLRUCache, each value expiring after its own ttl (none: never),
+    behind a lock (cachetools is not thread-safe). When full, expired values go first, then the
+    least recently used."""
 
-    def __init__(self, max_items: int = 100_000) -> None:
-        self._data: dict[str, tuple[float | None, Any]] = {}
+    def __init__(self, max_items: int = 100_000, clock: Callable[[], float] = time.monotonic) -> None:
+        self._cache: cachetools.TLRUCache[str, tuple[Any, int | None]] = cachetools.TLRUCache(
+            max_items, _expiry, timer=clock)
         self._lock = threading.Lock()
-        self._max_items = max_items
-
-    def _purge(self, now: float) -> None:
-        expired = [k for k, (exp, _) in self._data.items() if exp is not None and exp <= now]
-        for key in expired:
-            del self._data[key]
 
     def get(self, key: str) -> Any | None:
         with self._lock:
-            item = self._data.get(key)
-            if item is None:
+            try:
+                return self._cache[key][0]
+            except KeyError:  # absent or expired
                 return None
-            exp, value = item
-            if exp is not None and exp <= time.monotonic():
-                del self._data[key]
-                return None
-            return value
 
     def set(self, key: str, value: Any, ttl: int | None) -> None:
-        now = time.monotonic()
         with self._lock:
-            if len(self._data) >= self._max_items:
-                self._purge(now)
-            self._data[key] = (now + ttl if ttl else None, value)
+            self._cache[key] = (value, ttl)
 
     def pop(self, key: str) -> Any | None:
         with self._lock:
-            item = self._data.pop(key, None)
-        if item is None:
-            return None
-        exp, value = item
-        if exp is not None and exp <= time.monotonic():
-            return None
-        return value
+            try:
+                value = self._cache[key][0]
+            except KeyError:
+                return None
+            with contextlib.suppress(KeyError):  # it expired between the two lines: gone all the same
+                del self._cache[key]
+            return value
 
     def ping(self) -> bool:
         return True
+
+    def keys(self) -> list[str]:
+        """The keys of the values not expired (for tests: what a launch left behind)."""
+        with self._lock:
+            return list(self._cache)
+
+
+def _expiry(key: str, entry: tuple[Any, int | None], now: float) -> float:
+    ttl = entry[1]
+    return now + ttl if ttl else math.inf
 
 
 class RedisStore:

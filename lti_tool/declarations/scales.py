@@ -91,14 +91,3 @@ SHERBROOKE = Scale(
 SCALES = {scale.code: scale for scale in (AIAS, SHERBROOKE)}
 DEFAULT_SCALE = "aias"
 DEFAULT_LEVEL = {"aias": "planning", "sherbrooke": "limitee"}
-
-
-def find_level(scale_code: str, level_code: str) -> Level | None:
-    scale = SCALES.get(scale_code)
-    return scale.level(level_code) if scale else None
-
-
-def assistant_mode(scale_code: str, level_code: str) -> str:
-    """The assistant mode of a level; an unknown level turns the assistant off."""
-    level = find_level(scale_code, level_code)
-    return level.mode if level else "off"

@@ -12,7 +12,6 @@ from .client import ServiceClient, ServiceError
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
 SCOPE_LINEITEM = AGS + "lineitem"
 SCOPE_LINEITEM_READONLY = AGS + "lineitem.readonly"
-SCOPE_RESULT_READONLY = AGS + "result.readonly"
 SCOPE_SCORE = AGS + "score"
 USED_SCOPES = (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, SCOPE_SCORE)
 
