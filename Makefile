@@ -58,8 +58,10 @@ node_modules/axe-core/axe.min.js: package.json
 chromium:
 	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
+## make bench: launch p50/p95 and launches/s at 1, 8, 32 clients, the tool beside a bare pylti1p3 handler, both under
+## gunicorn.conf.py (BENCH_ARGS="--baseline ../other-checkout" adds another tree; see bench/README.md)
 bench: install
-	$(BIN)/python bench/launch.py
+	$(BIN)/python bench/launch.py $(BENCH_ARGS)
 
 ## make bench-passback: 1,000 grades through the outbox to a local AGS platform (all 200, then 30 % 503)
 bench-passback: install

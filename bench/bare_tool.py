@@ -8,9 +8,7 @@ Configured from the environment by bench/launch.py:
     BARE_ISSUER, BARE_CLIENT_ID, BARE_DEPLOYMENT_ID, BARE_AUTH_URL, BARE_TOKEN_URL, BARE_JWKS_URL,
     BARE_BASE_URL (this tool's own base URL, for the redirect_uri),
     BARE_REDIS_URL (optional: with several gunicorn workers, state and nonces must be shared,
-    pylti1p3 #126; then the cache is Redis, as Flask-Caching's RedisCache would be),
-    BARE_FIRST_PAGE (optional, a diagnostic: the launch answers 303 to /page/<launch id>, which
-    restores the launch with `from_cache` and answers 200: the same three requests as our tool).
+    pylti1p3 #126; then the cache is Redis, as Flask-Caching's RedisCache would be).
 Run: gunicorn --pythonpath bench bare_tool:app
 """
 
@@ -22,7 +20,7 @@ import pickle
 import threading
 import time
 
-from flask import Flask, redirect
+from flask import Flask
 from pylti1p3.contrib.flask import FlaskCacheDataStorage, FlaskMessageLaunch, FlaskOIDCLogin, FlaskRequest
 from pylti1p3.tool_config import ToolConfDict
 
@@ -85,7 +83,6 @@ def create_app() -> Flask:
             "deployment_ids": [env["BARE_DEPLOYMENT_ID"]],
         }],
     })
-    first_page = bool(env.get("BARE_FIRST_PAGE"))
     cache = RedisCache(env["BARE_REDIS_URL"]) if env.get("BARE_REDIS_URL") else MemoryCache()
 
     app = Flask(__name__)
@@ -104,16 +101,6 @@ def create_app() -> Flask:
         message_launch = FlaskMessageLaunch(FlaskRequest(), tool_conf, launch_data_storage=storage())
         message_launch.set_public_key_caching(storage(), cache_lifetime=7200)
         data = message_launch.get_launch_data()  # validates: state, format, nonce, keys, deployment, message
-        if first_page:
-            return redirect("/page/" + message_launch.get_launch_id(), code=303)
-        return page_for(data)
-
-    @app.get("/page/<launch_id>")
-    def page(launch_id: str):
-        restored = FlaskMessageLaunch.from_cache(launch_id, FlaskRequest(), tool_conf, launch_data_storage=storage())
-        return page_for(restored.get_launch_data())
-
-    def page_for(data) -> str:
         return f"<!doctype html><title>Launched</title><p>Hello {html.escape(str(data.get('sub')))}</p>"
 
     @app.get("/healthz")
