@@ -131,7 +131,7 @@ class SubmissionSummaryOut(BaseSchema):
 
 
 class OverviewRowOut(BaseSchema):
-    """A learner's line of the trainer's overview (services.OverviewRow), as JSON and CSV give it."""
+    """A learner's line of the trainer's overview (overview.OverviewRow), as JSON and CSV give it."""
 
     learner = fields.String(attribute="name")
     user = fields.Integer(attribute="user_pk")

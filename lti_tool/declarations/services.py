@@ -12,12 +12,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask_babel import ngettext
-from sqlalchemy import func, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.exc import IntegrityError
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.progress import learner_state
-from ..activities.services import has_drafts, item_view, latest_draft_times
+from ..activities.services import has_drafts, item_view
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
 from ..common.errors import ToolError
@@ -117,9 +117,13 @@ def _level(scale: scales.Scale, row: AssignmentPolicy | None, link: ResourceLink
 def policy_for(activity: Activity | None, link: ResourceLink) -> EffectivePolicy:
     """The assignment's policy: its level (see _level), the trainer's note, the checklist (of a
     link not bound to an activity yet: what Deep Linking or the centre set)."""
-    settings = centre_settings(link.platform_id)
+    # The centre's settings and the assignment's row (each may be missing), in one statement.
+    settings, row = db.session.execute(
+        select(CentreSettings, AssignmentPolicy).select_from(select(literal(1)).subquery())
+        .outerjoin(CentreSettings, CentreSettings.platform_id == link.platform_id)
+        .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == (activity.id if activity is not None else None))
+    ).one()
     scale = _scale_of(settings)
-    row = policy_row(activity)
     items = row.checklist if row is not None and row.checklist is not None else _template_of(settings)
     level = _level(scale, row, link)
     return EffectivePolicy(scale=scale, level=level, note=row.note if row else "",
@@ -395,76 +399,3 @@ def submission_of(activity: Activity, user_pk: int, version: int) -> Submission:
     if submission is None:
         raise ToolError(_l("This submission does not exist."), status=404, code="unknown_submission")
     return submission
-
-
-# --- the trainer's overview ----------------------------------------------------------------------
-
-STATUSES = ("not_started", "in_progress", "submitted")
-FLAGS = ("level_above_policy", "ai_where_forbidden", "required_missing")
-
-
-@dataclass
-class OverviewRow:
-    user_pk: int
-    name: str
-    status: str
-    versions: int = 0
-    submitted_at: datetime | None = None
-    declared_level: str = ""
-    declared_rank: int | None = None
-    allowed_level: str = ""
-    ticked: int = 0
-    total: int = 0
-    missing_required: int = 0
-    ai_calls: int = 0
-    flags: list[str] = field(default_factory=list)
-
-
-def overview(activity: Activity, link: ResourceLink, extra_learners: dict[int, str] | None = None) -> list[OverviewRow]:
-    """One row per learner who worked on the assignment (plus `extra_learners`, e.g. from the
-    platform's roster): status, declared vs allowed level, checklist completion, flags. Four queries."""
-    policy = policy_for(activity, link)
-    latest_drafts = latest_draft_times(activity)
-    ticks = {row.user_pk: row.ticks for row in db.session.execute(select(ChecklistTicks).where(
-        ChecklistTicks.activity_id == activity.id)).scalars()}
-    subs: dict[int, list[Submission]] = {}
-    for sub in db.session.execute(select(Submission).where(Submission.activity_id == activity.id)
-                                  .order_by(Submission.version)).scalars():
-        subs.setdefault(sub.user_pk, []).append(sub)
-    user_pks = set(latest_drafts) | set(ticks) | set(subs) | set(extra_learners or {})
-    names = dict(db.session.execute(select(LtiUser.id, LtiUser.name).where(
-        LtiUser.id.in_(user_pks), LtiUser.platform_id == link.platform_id)).all()) if user_pks else {}
-    names.update({pk: name for pk, name in (extra_learners or {}).items() if not names.get(pk)})
-    calls = ai_log.call_counts(link.id, sorted(user_pks))
-    rows = []
-    for user_pk in user_pks:
-        user_ticks = ticks.get(user_pk, {})
-        missing = required_missing(policy, user_ticks)
-        history = subs.get(user_pk, [])
-        last = history[-1] if history else None
-        status = "submitted" if last else ("in_progress" if user_pk in latest_drafts or user_ticks else "not_started")
-        flags = list(last.flags) if last else []
-        drafted_since = user_pk in latest_drafts and (last is None or latest_drafts[user_pk] > last.submitted_at)
-        if missing and drafted_since:
-            flags.append("required_missing")
-        if policy.level.rank == 1 and calls.get(user_pk) and "ai_where_forbidden" not in flags:
-            flags.append("ai_where_forbidden")
-        rows.append(OverviewRow(
-            user_pk=user_pk, name=names.get(user_pk) or "—", status=status, versions=len(history),
-            submitted_at=last.submitted_at if last else None,
-            declared_level=last.declaration.get("level_label", "") if last else "",
-            declared_rank=last.declared_rank if last else None, allowed_level=str(policy.level.label),
-            ticked=len([i for i in policy.checklist if i["id"] in user_ticks]), total=len(policy.checklist),
-            missing_required=len(missing), ai_calls=calls.get(user_pk, 0), flags=flags))
-    rows.sort(key=lambda r: (r.name.lower(), r.user_pk))
-    return rows
-
-
-def filter_rows(rows: list[OverviewRow], status: str | None, flag: str | None) -> list[OverviewRow]:
-    if status in STATUSES:
-        rows = [r for r in rows if r.status == status]
-    if flag == "any":
-        rows = [r for r in rows if r.flags]
-    elif flag in FLAGS:
-        rows = [r for r in rows if flag in r.flags]
-    return rows

@@ -18,7 +18,7 @@ from ..common.spreadsheet import csv_download
 from ..common.errors import ToolError
 from ..gradebook.services import post_submission
 from . import checklist as checklist_mod
-from . import services
+from . import overview, services
 from .schemas import (
     AI_TOOLS,
     PURPOSES,
@@ -161,9 +161,9 @@ def trainer_submission(user_pk: int, version: int):
 def _overview_rows():
     session = current_launch()
     _catalogue, activity = launched_activity(session)
-    rows = services.overview(activity, session.resource_link)
+    rows = overview.overview(activity, session.resource_link)
     status, flag = request.args.get("status") or None, request.args.get("flag") or None
-    return session, activity, rows, services.filter_rows(rows, status, flag), status, flag
+    return session, activity, rows, overview.filter_rows(rows, status, flag), status, flag
 
 
 @launch_required(*STAFF)
@@ -172,7 +172,7 @@ def overview_page():
     policy = services.policy_for(activity, session.resource_link)
     return render_template("declarations/overview.html", launch=session, token=g.launch_token, rows=rows,
                            total=len(all_rows), status=status, flag=flag, labels=labels(), policy=policy,
-                           link=session.resource_link, statuses=services.STATUSES, flags=services.FLAGS)
+                           link=session.resource_link, statuses=overview.STATUSES, flags=overview.FLAGS)
 
 
 @launch_required(*STAFF)

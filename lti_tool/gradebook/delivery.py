@@ -4,6 +4,9 @@ Claiming is its own short transaction: due rows are locked with `FOR UPDATE SKIP
 PostgreSQL (a conditional UPDATE is the claim on SQLite) and leased (`sending`, `lease_until`,
 a fresh `lease_token`). A worker killed mid-send leaves a lease that expires: the row is due
 again. Outcomes are written only by the lease holder (the token fences a worker that lost it).
+
+One idea from claim to outcome, longer than most files: the lease, the line item's resolution
+and each platform answer's outcome are read together when a grade goes missing.
 """
 
 from __future__ import annotations

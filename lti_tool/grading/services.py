@@ -23,6 +23,7 @@ from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..lti.services import user_pks_by_sub
 from ..declarations import services as policy
+from ..declarations.overview import overview as declarations_overview
 from .models import Grade
 
 if TYPE_CHECKING:
@@ -51,7 +52,8 @@ def latest_grades(activity: Activity, user_pks: list[int]) -> dict[int, Grade]:
 
 
 def latest_grade(activity: Activity, user_pk: int) -> Grade | None:
-    return latest_grades(activity, [user_pk]).get(user_pk)
+    return db.session.execute(select(Grade).where(Grade.activity_id == activity.id, Grade.user_pk == user_pk)
+                              .order_by(Grade.id.desc()).limit(1)).scalar_one_or_none()
 
 
 @dataclass
@@ -85,7 +87,7 @@ def roster(launch: LaunchSession, activity: Activity, link: ResourceLink) -> Ros
     members = [] if unavailable else members
     known = user_pks_by_sub(link.platform_id, (m.user_id for m in members))
     extra = {known[m.user_id]: m.display_name for m in members if m.user_id in known}
-    overview = policy.overview(activity, link, extra_learners=extra)
+    overview = declarations_overview(activity, link, extra_learners=extra)
     if members:
         # Staff who tried the activity are not learners of the roster: keep them out unless
         # they submitted (they cannot: submitting is for learners).

@@ -12,25 +12,8 @@ provider is built.
 """
 
 from . import fake, mistral, openai_compat  # noqa: F401  (registration)
-from .base import (
-    ChatMessage,
-    Completion,
-    CompletionStream,
-    LLMAuthError,
-    LLMBadConfig,
-    LLMCircuitOpen,
-    LLMError,
-    LLMProvider,
-    LLMRateLimited,
-    LLMRefused,
-    LLMTimeout,
-    LLMUnavailable,
-    ProviderSettings,
-    StreamEnd,
-    get_provider,
-    provider_names,
-    register,
-)
+from .base import ChatMessage, Completion, CompletionStream, LLMProvider, ProviderSettings, StreamEnd, get_provider, provider_names, register
+from .errors import LLMAuthError, LLMBadConfig, LLMCircuitOpen, LLMError, LLMRateLimited, LLMRefused, LLMTimeout, LLMUnavailable
 from .fake import FakeProvider, demo_answer
 from .hosting import (
     Endpoint,

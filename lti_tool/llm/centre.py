@@ -14,18 +14,17 @@ import threading
 import time
 from collections import OrderedDict
 from dataclasses import dataclass, replace
-from datetime import datetime
 from urllib.parse import urlsplit
 
 from flask import current_app
-from sqlalchemy import case, func, select
+from sqlalchemy import select
 
 from ..common.security import SecretUnreadable, decrypt_secret, encrypt_secret
 from ..extensions import db
-from ..lti.models import Context
 from ..common.time import utcnow
 from . import fake, mistral, openai_compat  # noqa: F401  registers the providers
-from .base import ChatMessage, LLMBadConfig, LLMError, LLMProvider, ProviderSettings, get_provider, provider_names
+from .base import ChatMessage, LLMProvider, ProviderSettings, get_provider, provider_names
+from .errors import LLMBadConfig, LLMError
 from .hosting import (
     MISTRAL_DEFAULT_SERVER,
     MISTRAL_SERVERS,
@@ -43,7 +42,6 @@ from .resilience import ResilientProvider
 log = logging.getLogger(__name__)
 
 MAX_CACHED_PROVIDERS = 64
-OK_OUTCOMES = ("ok", "stopped")
 
 
 # --- settings ------------------------------------------------------------------------------------
@@ -385,38 +383,3 @@ def scrub(text: str, key: str | None) -> str:
         if len(key) >= 8:
             text = text.replace(key[-4:], "***").replace(key[:6], "***")
     return text
-
-
-# --- usage ---------------------------------------------------------------------------------------
-
-
-def month_start(now: datetime | None = None) -> datetime:
-    now = now or utcnow()
-    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-
-
-@dataclass(frozen=True)
-class UsageRow:
-    context_pk: int | None
-    course: str
-    provider: str
-    model: str
-    calls: int
-    tokens_in: int
-    tokens_out: int
-    errors: int
-
-
-def usage_by_course_and_model(platform_id: int, since: datetime, context_pk: int | None = None) -> list[UsageRow]:
-    """Calls of the centre since `since`, by course and model (one course with `context_pk`)."""
-    errors = func.sum(case((AiCall.outcome.in_(OK_OUTCOMES), 0), else_=1))
-    query = (select(AiCall.context_pk, Context.title, Context.label, AiCall.provider, AiCall.model, func.count(),
-                    func.coalesce(func.sum(AiCall.tokens_in), 0), func.coalesce(func.sum(AiCall.tokens_out), 0), errors)
-             .outerjoin(Context, Context.id == AiCall.context_pk)
-             .where(AiCall.platform_id == platform_id, AiCall.created_at >= since)
-             .group_by(AiCall.context_pk, Context.title, Context.label, AiCall.provider, AiCall.model)
-             .order_by(Context.title, AiCall.model))
-    if context_pk is not None:
-        query = query.where(AiCall.context_pk == context_pk)
-    return [UsageRow(row[0], row[1] or row[2] or "", row[3], row[4], int(row[5]), int(row[6]), int(row[7]),
-                     int(row[8] or 0)) for row in db.session.execute(query)]

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from .base import LLMBadConfig
+from .errors import LLMBadConfig
 
 MISTRAL_SERVERS = {
     "eu": "https://api.eu.mistral.ai",

@@ -15,17 +15,8 @@ import json
 from collections.abc import Generator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import (
-    CallOptions,
-    ChatMessage,
-    LLMBadConfig,
-    LLMError,
-    LLMUnavailable,
-    ProviderSettings,
-    error_for_status,
-    error_for_transport,
-    register,
-)
+from .base import CallOptions, ChatMessage, ProviderSettings, register
+from .errors import LLMBadConfig, LLMError, LLMUnavailable, error_for_status, error_for_transport
 from .sdk import SdkProvider, http_timeout, retry_after_seconds
 from .hosting import mistral_endpoint
 

@@ -15,19 +15,8 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import (
-    CallOptions,
-    ChatMessage,
-    LLMBadConfig,
-    LLMError,
-    LLMRefused,
-    LLMTimeout,
-    LLMUnavailable,
-    ProviderSettings,
-    error_for_status,
-    error_for_transport,
-    register,
-)
+from .base import CallOptions, ChatMessage, ProviderSettings, register
+from .errors import LLMBadConfig, LLMError, LLMRefused, LLMTimeout, LLMUnavailable, error_for_status, error_for_transport
 from .sdk import SdkProvider, http_timeout, retry_after_seconds
 from .hosting import openai_compatible_endpoint
 

@@ -1,4 +1,5 @@
-"""Quotas: per learner and day, per centre and month, in calls and tokens, counted from the AI log.
+"""The centre's AI usage, counted from the AI log, and its quotas: per learner and day, per centre
+and month, in calls and tokens.
 
 The operator sets defaults (`LLM_QUOTA_*`, 0: no limit); a centre may set its own on its admin
 page. Answered calls count (ok or stopped); tokens count whatever the outcome; connection tests
@@ -20,11 +21,13 @@ from ..common.i18n import lazy_gettext as _l
 from ..common.errors import ToolError
 from ..extensions import db
 from ..common.time import utcnow
-from .centre import OK_OUTCOMES, month_start
+from ..lti.services import course_titles
 from .models import AiCall, LlmConfig
 
 if TYPE_CHECKING:
     from .services import CallScope
+
+OK_OUTCOMES = ("ok", "stopped")
 
 
 class QuotaReached(ToolError):
@@ -123,3 +126,40 @@ def check_quotas(scope: CallScope, quotas: Quotas) -> None:
                 quotas.centre_monthly_tokens and tokens >= quotas.centre_monthly_tokens):
             raise QuotaReached(_l("Your centre has used this month's allowance of the AI assistant. Your work is "
                                   "kept; please tell your centre's administrator."))
+
+
+# --- the centre's usage, by course and model --------------------------------------------------
+
+
+def month_start(now: datetime | None = None) -> datetime:
+    now = now or utcnow()
+    return now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
+@dataclass(frozen=True)
+class UsageRow:
+    context_pk: int | None
+    course: str
+    provider: str
+    model: str
+    calls: int
+    tokens_in: int
+    tokens_out: int
+    errors: int
+
+
+def usage_by_course_and_model(platform_id: int, since: datetime, context_pk: int | None = None) -> list[UsageRow]:
+    """Calls of the centre since `since`, by course and model (one course with `context_pk`),
+    ordered by course name, then model."""
+    errors = func.sum(case((AiCall.outcome.in_(OK_OUTCOMES), 0), else_=1))
+    query = (select(AiCall.context_pk, AiCall.provider, AiCall.model, func.count(),
+                    func.coalesce(func.sum(AiCall.tokens_in), 0), func.coalesce(func.sum(AiCall.tokens_out), 0), errors)
+             .where(AiCall.platform_id == platform_id, AiCall.created_at >= since)
+             .group_by(AiCall.context_pk, AiCall.provider, AiCall.model))
+    if context_pk is not None:
+        query = query.where(AiCall.context_pk == context_pk)
+    found = db.session.execute(query).all()
+    titles = course_titles(platform_id, {row[0] for row in found if row[0] is not None})
+    rows = [UsageRow(row[0], titles.get(row[0], ""), row[1], row[2], int(row[3]), int(row[4]), int(row[5]),
+                     int(row[6] or 0)) for row in found]
+    return sorted(rows, key=lambda row: (row.course, row.model))

@@ -27,15 +27,8 @@ from typing import Literal, TypeVar
 
 import tenacity
 
-from .base import (
-    ChatMessage,
-    Completion,
-    CompletionStream,
-    LLMCircuitOpen,
-    LLMError,
-    LLMProvider,
-    LLMTimeout,
-)
+from .base import ChatMessage, Completion, CompletionStream, LLMProvider
+from .errors import LLMCircuitOpen, LLMError, LLMTimeout
 
 log = logging.getLogger(__name__)
 

@@ -68,7 +68,7 @@ class ChatResultOut(BaseSchema):
 
 
 class UsageRowOut(BaseSchema):
-    """The centre's AI assistant usage, one course and model (centre.UsageRow)."""
+    """The centre's AI assistant usage, one course and model (quotas.UsageRow)."""
 
     context_pk = fields.Integer(allow_none=True)
     course = fields.String()

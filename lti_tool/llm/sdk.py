@@ -7,21 +7,8 @@ from abc import abstractmethod
 from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from .base import (
-    CallOptions,
-    ChatMessage,
-    Completion,
-    CompletionStream,
-    LLMError,
-    LLMProvider,
-    LLMRefused,
-    LLMUnavailable,
-    StreamEnd,
-    check_messages,
-    estimate_tokens,
-    parse_retry_after,
-    prompt_chars,
-)
+from .base import CallOptions, ChatMessage, Completion, CompletionStream, LLMProvider, StreamEnd, check_messages, estimate_tokens, prompt_chars
+from .errors import LLMError, LLMRefused, LLMUnavailable, parse_retry_after
 
 if TYPE_CHECKING:
     import httpx2

@@ -32,7 +32,8 @@ from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..lti.models import LaunchSession
-from .base import ChatMessage, Completion, CompletionStream, LLMCircuitOpen, LLMError, ProviderSettings
+from .base import ChatMessage, Completion, CompletionStream, ProviderSettings
+from .errors import LLMCircuitOpen, LLMError
 from .centre import (
     centre_config,
     check_centre_address,

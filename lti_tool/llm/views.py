@@ -134,8 +134,8 @@ def _usage() -> dict[str, Any]:
     if session.role != "admin" and session.context_pk is None:
         raise ToolError(_l("You are not allowed to see this page."), status=403, code="forbidden_role")
     course = None if session.role == "admin" else session.context_pk
-    since = centre.month_start()
-    rows = centre.usage_by_course_and_model(session.platform_id, since, course)
+    since = quotas.month_start()
+    rows = quotas.usage_by_course_and_model(session.platform_id, since, course)
     limits = quotas.quotas_for(centre.centre_config(session.platform_id))
     calls, tokens = quotas.usage_since(session.platform_id, since) if course is None else (None, None)
     return {"since": since, "rows": rows, "quotas": limits, "centre_calls": calls, "centre_tokens": tokens,

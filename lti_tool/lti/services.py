@@ -157,6 +157,16 @@ def names_in_course(platform_id: int, context_pk: int | None, user_pk: int) -> s
     return {name for name in db.session.execute(query).scalars() if name}
 
 
+def course_titles(platform_id: int, context_pks) -> dict[int, str]:
+    """{course: its title (else its label)} of the platform's courses among `context_pks`."""
+    pks = list(context_pks)
+    if not pks:
+        return {}
+    rows = db.session.execute(select(Context.id, Context.title, Context.label).where(
+        Context.platform_id == platform_id, Context.id.in_(pks)))
+    return {pk: title or label or "" for pk, title, label in rows}
+
+
 def list_platforms() -> list[Platform]:
     return list(db.session.execute(select(Platform).order_by(Platform.id)).scalars())
 
@@ -339,6 +349,7 @@ def open_launch_session(platform_id: int, claims: dict[str, Any], locale: str, t
     now = utcnow()
     session = LaunchSession(
         token_digest=token_digest(token), platform_id=platform_id, deployment_id=claims[CLAIM + "deployment_id"],
+        # The objects, not their ids: the page then shows them without loading them again.
         user=user, context=context, resource_link=link, role=map_roles(claims.get(CLAIM + "roles") or []),
         message_type=claims[CLAIM + "message_type"], locale=locale, services=_services(claims),
         created_at=now, expires_at=now + timedelta(seconds=ttl_seconds))

@@ -12,7 +12,10 @@ from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
 from .landing import landing_page
 from .services import check_invite, consume_invite, open_launch_session, save_platform
-from .toolconf import DbToolConf, lti_cookie_attributes, message_launch, oidc_login
+from .launch import message_launch
+from .login import oidc_login
+from .state import lti_cookie_attributes
+from .toolconf import DbToolConf
 
 log = logging.getLogger(__name__)
 

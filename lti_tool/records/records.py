@@ -21,7 +21,7 @@ from ..gradebook.nrps import RosterUnavailable, learner_roster
 from ..lti.models import LaunchSession
 from ..lti.services import user_pks_by_sub
 from ..grading.services import latest_grades
-from ..declarations import services as policy
+from ..declarations.overview import overview
 
 
 @dataclass
@@ -89,7 +89,7 @@ def course_records(session: LaunchSession, catalogue: Catalogue, user_pk: int | 
         exercise_ids = [e["id"] for t in themes for e in t["exercises"]
                         if view.exercise is None or e["id"] == view.exercise["id"]]
         progress = progress_by_learner(activity, exercise_ids, [t["id"] for t in themes])
-        rows = {row.user_pk: row for row in policy.overview(activity, link, {pk: "" for pk in progress})}
+        rows = {row.user_pk: row for row in overview(activity, link, {pk: "" for pk in progress})}
         grades = latest_grades(activity, sorted(rows))
         names.update({pk: row.name for pk, row in rows.items()})
         columns.append((link, activity, view, len(exercise_ids),
