@@ -33,6 +33,19 @@ ALLOW_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 0}}
 BLOCK_THIRD_PARTY_COOKIES = {"profile": {"cookie_controls_mode": 1}}
 TIMEOUT_MS = 15_000
 
+# Run inside a document of the tool's site framed by a platform: which cookies stick there?
+COOKIE_PROBE_JS = """() => {
+  const attrs = "; path=/; SameSite=None; Secure";
+  const gone = "; expires=Thu, 01 Jan 1970 00:00:01 GMT";
+  document.cookie = "probe_unpartitioned=1" + attrs;
+  const unpartitioned = document.cookie.includes("probe_unpartitioned=1");
+  document.cookie = "probe_partitioned=1" + attrs + "; Partitioned";
+  const partitioned = document.cookie.includes("probe_partitioned=1");
+  document.cookie = "probe_unpartitioned=" + attrs + gone;
+  document.cookie = "probe_partitioned=" + attrs + "; Partitioned" + gone;
+  return {unpartitioned, partitioned};
+}"""
+
 
 def chromium_or_skip() -> None:
     if not Path(CHROMIUM).exists():

@@ -23,6 +23,7 @@ from .chromium import (  # noqa: F401 - re-exported for the other browser tests
     BASE_ARGS,
     BLOCK_THIRD_PARTY_COOKIES,
     CHROMIUM,
+    COOKIE_PROBE_JS,
     THIRD_PARTY_COOKIE_PHASEOUT,
     TIMEOUT_MS,
     chromium_or_skip,
@@ -43,20 +44,6 @@ TOOL_FRAME = 'iframe[name="tool-frame"]'
 LEARNER_PAGE = '[data-testid="learner-page"]'
 TRAINER_PAGE = '[data-testid="trainer-page"]'
 NEW_WINDOW_LINK = "#new-window"
-
-# Run inside a document of the tool's site framed by the platform: which cookies stick there?
-COOKIE_PROBE_JS = """() => {
-  const attrs = "; path=/; SameSite=None; Secure";
-  const gone = "; expires=Thu, 01 Jan 1970 00:00:01 GMT";
-  document.cookie = "probe_unpartitioned=1" + attrs;
-  const unpartitioned = document.cookie.includes("probe_unpartitioned=1");
-  document.cookie = "probe_partitioned=1" + attrs + "; Partitioned";
-  const partitioned = document.cookie.includes("probe_partitioned=1");
-  document.cookie = "probe_unpartitioned=" + attrs + gone;
-  document.cookie = "probe_partitioned=" + attrs + "; Partitioned" + gone;
-  return {unpartitioned, partitioned};
-}"""
-
 
 @pytest.fixture
 def server(database_url) -> Iterator[LiveServer]:

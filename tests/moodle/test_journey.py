@@ -18,7 +18,8 @@ from pathlib import Path
 
 import pytest
 
-from ..chromium import ALLOW_THIRD_PARTY_COOKIES, BLOCK_THIRD_PARTY_COOKIES, THIRD_PARTY_COOKIE_PHASEOUT, open_browser
+from ..chromium import (ALLOW_THIRD_PARTY_COOKIES, BLOCK_THIRD_PARTY_COOKIES, COOKIE_PROBE_JS,
+                        THIRD_PARTY_COOKIE_PHASEOUT, open_browser)
 from .moodle_pages import goto, log_in, ready, reload_until, set_edit_mode
 from .site import ADMIN, LEARNER, OTHER_LEARNER, TEACHER
 
@@ -36,19 +37,6 @@ TOOL_IN_MOODLE = "#contentframe"  # the iframe of Moodle's mod/lti/view.php
 LEARNER_PAGE = '[data-testid="learner-page"]'
 TRAINER_PAGE = '[data-testid="trainer-page"]'
 SAVED = re.compile("Saved|Enregistré")
-
-# Which cookies the tool's document can keep inside Moodle's iframe.
-COOKIE_PROBE_JS = """() => {
-  const attrs = "; path=/; SameSite=None; Secure", gone = "; expires=Thu, 01 Jan 1970 00:00:01 GMT";
-  document.cookie = "probe_unpartitioned=1" + attrs;
-  const unpartitioned = document.cookie.includes("probe_unpartitioned=1");
-  document.cookie = "probe_partitioned=1" + attrs + "; Partitioned";
-  const partitioned = document.cookie.includes("probe_partitioned=1");
-  document.cookie = "probe_unpartitioned=" + attrs + gone;
-  document.cookie = "probe_partitioned=" + attrs + "; Partitioned" + gone;
-  return {unpartitioned, partitioned};
-}"""
-
 
 class Journey:
     """Numbered steps: each announces itself and leaves a screenshot; a failed one leaves a
