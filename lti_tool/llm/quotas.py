@@ -12,7 +12,6 @@ import threading
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import case, func, select
@@ -23,9 +22,6 @@ from ..extensions import db
 from ..common.time import utcnow
 from ..lti.services import course_titles
 from .models import AiCall, LlmConfig
-
-if TYPE_CHECKING:
-    from .services import CallScope
 
 OK_OUTCOMES = ("ok", "stopped")
 
@@ -106,14 +102,13 @@ def count_in_centre_usage(platform_id: int, outcome: str, tokens: int) -> None:
             entry.tokens += tokens
 
 
-def check_quotas(scope: CallScope, quotas: Quotas) -> None:
+def check_quotas(platform_id: int, user_pk: int, role: str, quotas: Quotas) -> None:
     """Refuse with `quota_reached` (HTTP 429) once a limit is reached. The learner's daily limits
     apply to learners; the centre's monthly limits to everyone. Counted before the call: calls
     running at the same moment may pass a limit by one call each."""
     now = utcnow()
-    if scope.role == "learner" and (quotas.learner_daily_calls or quotas.learner_daily_tokens):
-        calls, tokens = usage_since(scope.platform_id, now.replace(hour=0, minute=0, second=0, microsecond=0),
-                                    scope.user_pk)
+    if role == "learner" and (quotas.learner_daily_calls or quotas.learner_daily_tokens):
+        calls, tokens = usage_since(platform_id, now.replace(hour=0, minute=0, second=0, microsecond=0), user_pk)
         if quotas.learner_daily_calls and calls >= quotas.learner_daily_calls:
             raise QuotaReached(_l("You have reached today's limit of %(n)s calls to the AI assistant. Your work "
                                   "is kept: the assistant is available again tomorrow.", n=quotas.learner_daily_calls))
@@ -121,7 +116,7 @@ def check_quotas(scope: CallScope, quotas: Quotas) -> None:
             raise QuotaReached(_l("You have used today's allowance of the AI assistant. Your work is kept: the "
                                   "assistant is available again tomorrow."))
     if quotas.centre_monthly_calls or quotas.centre_monthly_tokens:
-        calls, tokens = centre_month_usage(scope.platform_id, now)
+        calls, tokens = centre_month_usage(platform_id, now)
         if (quotas.centre_monthly_calls and calls >= quotas.centre_monthly_calls) or (
                 quotas.centre_monthly_tokens and tokens >= quotas.centre_monthly_tokens):
             raise QuotaReached(_l("Your centre has used this month's allowance of the AI assistant. Your work is "

@@ -316,7 +316,7 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
     exercise_id = exercise["id"] if exercise else None
     row = centre_config(scope.platform_id)
     settings = merge_settings(environment_settings(), row)
-    check_quotas(scope, quotas_for(row))
+    check_quotas(scope.platform_id, scope.user_pk, scope.role, quotas_for(row))
 
     guard = Pseudonymiser(sorted({name for name in names if name and name.strip()}))
     safe_instructions = guard.pseudonymise(instructions) if instructions else None
