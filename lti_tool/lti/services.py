@@ -259,7 +259,8 @@ def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any])
 
 
 # What a launch says of its user, course and link. An empty value (None, "") keeps what is
-# stored: Moodle sends names only if the registration asks for them, titles only if set.
+# stored: Moodle sends names only if the registration asks for them, titles only if set. A custom
+# claim left out keeps the stored parameters; an empty one says the link has none any more.
 def _user_values(claims: dict[str, Any]) -> dict[str, Any]:
     return {"name": _display_name(claims)}
 
