@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .common.errors import ToolError
@@ -28,9 +28,16 @@ HTTP_MESSAGES = {
 
 
 def wants_json() -> bool:
-    if request.is_json:
+    """Whether this request's error is answered in the JSON error shape rather than as a page.
+
+    Always on the JSON API, whatever the client accepts: the views marked `common.http.json_api`
+    (the mark is the one list of them). Elsewhere (the pages, and URLs no view answers: an unknown
+    path, a method a path does not take) when the client sent JSON or prefers it to HTML.
+    """
+    view = current_app.view_functions.get(request.endpoint) if request.endpoint else None
+    if getattr(view, "json_api", False):
         return True
-    if request.path.startswith(("/api/", "/catalogue.json", "/healthz", "/lti/jwks")):
+    if request.is_json:
         return True
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]

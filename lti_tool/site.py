@@ -8,6 +8,7 @@ from flask import Blueprint, current_app, render_template
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .common.http import json_api
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -22,6 +23,7 @@ def index():
 
 
 @bp.get("/healthz")
+@json_api
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))

@@ -7,7 +7,7 @@ user come from the launch session, never from the request.
 from __future__ import annotations
 
 from ..common.i18n import lazy_gettext as _l
-from ..common.http import json_body
+from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..lti.access import current_launch, launch_required
 from ..common.errors import ToolError
@@ -21,6 +21,7 @@ from .wheel import radar_svg
 INVALID_ANSWERS = _l("Some answers are not valid: check the highlighted field.")
 
 
+@json_api
 @launch_required()
 def save_draft(exercise_id: str):
     session = current_launch()
@@ -32,6 +33,7 @@ def save_draft(exercise_id: str):
     return {"saved_at": draft.updated_at.isoformat() + "Z", "done": draft.done}
 
 
+@json_api
 @launch_required()
 def complete(exercise_id: str):
     session = current_launch()
@@ -41,6 +43,7 @@ def complete(exercise_id: str):
     return {"done": True}
 
 
+@json_api
 @launch_required()
 def mark_read(theme_id: str):
     session = current_launch()
@@ -50,6 +53,7 @@ def mark_read(theme_id: str):
     return {"read": True}
 
 
+@json_api
 @launch_required()
 def quiz(theme_id: str):
     session = current_launch()
@@ -73,6 +77,7 @@ def _post_quiz_scores(session, catalogue, activity) -> None:
     post_quiz_score(session, score, total)
 
 
+@json_api
 @launch_required()
 def wheel(exercise_id: str):
     session = current_launch()

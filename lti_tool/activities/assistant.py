@@ -13,7 +13,7 @@ from typing import Any
 from flask import Response, stream_with_context
 
 from ..catalogue.services import get_catalogue
-from ..common.http import json_body
+from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
@@ -67,6 +67,7 @@ def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
+@json_api
 @launch_required()
 def chat_stream():
     """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
@@ -88,6 +89,7 @@ def chat_stream():
     return response
 
 
+@json_api
 @launch_required()
 def chat_complete():
     """The whole answer as JSON (no streaming)."""

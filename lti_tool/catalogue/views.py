@@ -7,9 +7,11 @@ from flask import current_app, request
 from ..common.i18n import lazy_gettext as _l
 from ..common.i18n import normalise_locale
 from ..common.errors import ToolError
+from ..common.http import json_api
 from .services import catalogue_outline, get_catalogue
 
 
+@json_api
 def catalogue_json():
     requested = request.args.get("lang", "fr")
     language = normalise_locale(requested)

@@ -11,7 +11,7 @@ from flask import g, render_template, request, url_for
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.services import launched_activity
-from ..common.http import json_body
+from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..lti.access import current_launch, launch_required
 from ..common.spreadsheet import csv_download
@@ -41,6 +41,7 @@ STAFF = ("trainer", "admin")
 # --- JSON endpoints ----------------------------------------------------------------------------
 
 
+@json_api
 @launch_required()
 def get_policy():
     session = current_launch()
@@ -50,6 +51,7 @@ def get_policy():
     return PolicyOut().dump(policy.with_ticks(ticks))
 
 
+@json_api
 @launch_required(*STAFF)
 def put_policy():
     session = current_launch()
@@ -59,6 +61,7 @@ def put_policy():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
+@json_api
 @launch_required(*STAFF)
 def put_checklist():
     session = current_launch()
@@ -68,6 +71,7 @@ def put_checklist():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
+@json_api
 @launch_required(*STAFF)
 def reset_checklist():
     session = current_launch()
@@ -76,6 +80,7 @@ def reset_checklist():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
+@json_api
 @launch_required()
 def put_ticks():
     session = current_launch()
@@ -91,6 +96,7 @@ def _learner_only(session) -> None:
                         code="learners_only")
 
 
+@json_api
 @launch_required()
 def create_submission():
     session = current_launch()
@@ -104,6 +110,7 @@ def create_submission():
             "receipt_url": url_for("declarations.receipt", token=g.launch_token, version=submission.version)}, 201
 
 
+@json_api
 @launch_required()
 def list_submissions():
     session = current_launch()
@@ -111,6 +118,7 @@ def list_submissions():
     return {"submissions": SubmissionSummaryOut(many=True).dump(services.submissions_of(activity, session.user_pk))}
 
 
+@json_api
 @launch_required()
 def get_submission(version: int):
     session = current_launch()
@@ -118,6 +126,7 @@ def get_submission(version: int):
     return SubmissionOut().dump(services.submission_of(activity, session.user_pk, version))
 
 
+@json_api
 @launch_required(*STAFF)
 def learner_submissions(user_pk: int):
     session = current_launch()
@@ -126,6 +135,7 @@ def learner_submissions(user_pk: int):
     return {"submissions": SubmissionOut(many=True).dump(services.submissions_of(activity, user_pk))}
 
 
+@json_api
 @launch_required(*STAFF)
 def learner_submission(user_pk: int, version: int):
     session = current_launch()
@@ -175,6 +185,7 @@ def overview_page():
                            link=session.resource_link, statuses=overview.STATUSES, flags=overview.FLAGS)
 
 
+@json_api
 @launch_required(*STAFF)
 def overview_json():
     _session, _activity, _all, rows, _status, _flag = _overview_rows()
@@ -210,6 +221,7 @@ def centre_page():
                            moments=checklist_mod.MOMENT_LABELS)
 
 
+@json_api
 @launch_required("admin")
 def put_centre():
     session = current_launch()

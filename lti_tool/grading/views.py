@@ -10,7 +10,7 @@ from flask import g, render_template, url_for
 from ..activities.hooks import Panel
 from ..activities.services import course_names, launched_activity
 from ..common.errors import ToolError
-from ..common.http import json_body
+from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
 from ..declarations import services as policy
@@ -52,6 +52,7 @@ def grading_page(user_pk: int):
                            policy=policy.policy_for(activity, link))
 
 
+@json_api
 @launch_required(*STAFF)
 def save_grade(user_pk: int):
     session = current_launch()
@@ -95,6 +96,7 @@ def _flatten_answers(value, label: str = "") -> list[str]:
     return [f"- {label}: {text}" if label else f"- {text}"] if text else []
 
 
+@json_api
 @launch_required(*STAFF)
 def draft_comment(user_pk: int):
     """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
@@ -117,6 +119,7 @@ def draft_comment(user_pk: int):
     return {"text": result.text, "demo": result.is_demo, "call_id": result.call_id}
 
 
+@json_api
 @launch_required(*STAFF)
 def retry(row_id: int):
     session = current_launch()
@@ -127,6 +130,7 @@ def retry(row_id: int):
     return {"status": state.status}
 
 
+@json_api
 @launch_required(*STAFF)
 def retry_all():
     """Send again every score of the link the roster shows as not sent (after the trainer fixed
@@ -137,6 +141,7 @@ def retry_all():
     return {"requeued": requeued}
 
 
+@json_api
 @launch_required()
 def my_grade():
     session = current_launch()

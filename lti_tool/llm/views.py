@@ -13,6 +13,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..common.errors import ToolError
+from ..common.http import json_api
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..lti.access import current_launch, launch_required
@@ -148,6 +149,7 @@ def usage_page():
     return render_template("llm/usage.html", launch=current_launch(), token=g.launch_token, **data)
 
 
+@json_api
 @launch_required("trainer", "admin")
 def usage_json():
     data = _usage()

@@ -6,6 +6,7 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
+from ..common.http import json_api
 from ..common.i18n import select_locale
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
@@ -51,6 +52,7 @@ def launch():
     return response
 
 
+@json_api
 def jwks():
     keys = public_jwks()
     response = current_app.json.response(keys)

@@ -10,6 +10,7 @@ from ..common.i18n import lazy_gettext as _l
 from ..lti.access import current_launch, launch_required
 from ..common.spreadsheet import csv_download
 from ..common.errors import ToolError
+from ..common.http import json_api
 from ..common.time import utcnow
 from ..declarations.labels import labels, with_labels
 from . import privacy, records
@@ -55,6 +56,7 @@ def course_csv():
     return csv_download("follow-up.csv", CSV_COLUMNS, _csv_rows(_records()))
 
 
+@json_api
 @launch_required(*STAFF)
 def course_json():
     found = _records()  # 404 first for a launch without a course
@@ -73,6 +75,7 @@ def record_csv(user_pk: int):
     return csv_download(f"follow-up-{user_pk}.csv", CSV_COLUMNS, _csv_rows(_records(user_pk)))
 
 
+@json_api
 @launch_required(*STAFF)
 def record_json(user_pk: int):
     return FollowUpRecordOut().dump(_records(user_pk)[0])
@@ -81,6 +84,7 @@ def record_json(user_pk: int):
 # --- a person's data (administrators) --------------------------------------------------------------
 
 
+@json_api
 @launch_required("admin")
 def person_data(user_pk: int):
     session = current_launch()
