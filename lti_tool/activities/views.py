@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, redirect, render_template, url_for
 
 from ..catalogue.services import get_catalogue
 from ..common.errors import ToolError
+from ..common.http import form_body
 from ..common.i18n import lazy_gettext as _l
 from ..common.schemas import load_or_422
 from ..llm.services import assistant_state
@@ -85,7 +86,7 @@ def bind_link():
     session = current_launch()
     if session.resource_link is None:
         raise LtiRefusal("not_in_scope")
-    item_id = request.form.get("item", "")
+    item_id = form_body().get("item", "")
     if get_catalogue(session.locale).item(item_id) is None:
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")
     bind(session.resource_link, item_id, "trainer", get_catalogue(session.locale))
@@ -104,7 +105,7 @@ def deep_link_submit():
     if session.message_type != "LtiDeepLinkingRequest":
         raise LtiRefusal("forbidden_role")
     catalogue = get_catalogue(session.locale)
-    data = load_or_422(DeepLinkFormSchema(), request.form, code="invalid_selection",
+    data = load_or_422(DeepLinkFormSchema(), form_body(), code="invalid_selection",
                        message=_l("Choose at least one activity, each with a title and a maximum score above 0."))
     if any(catalogue.item(item["catalogue_id"]) is None for item in data["items"]):
         raise ToolError(_l("This activity is not in the catalogue."), status=422, code="unknown_item")

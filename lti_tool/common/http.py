@@ -1,15 +1,27 @@
-"""Request helpers shared by the JSON endpoints, and the mark of the JSON API."""
+"""Reading a request: the one place the tool reads JSON bodies and forms, and marks the JSON API."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, Callable, TypeVar
 
 from flask import request
+from werkzeug.datastructures import MultiDict
 
 from .i18n import lazy_gettext as _l
 from .errors import ToolError
 
 View = TypeVar("View", bound=Callable[..., Any])
+
+NOT_A_JSON_OBJECT = _l("The request must be a JSON object.")
+UNSTORABLE_TEXT = _l("Some text contains a character that cannot be saved (a null character, or half of an "
+                     "emoji or symbol): remove it and try again.")
+UNSTORABLE_FIELD = _l("This text contains a character that cannot be saved.")
+
+# NUL, which PostgreSQL refuses in text; lone UTF-16 surrogates ("\ud800" in JSON), which have no
+# UTF-8 form, so that a page or a database showing them fails. A well-formed pair ("\ud83d\ude00")
+# is one character once parsed, and passes.
+UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def json_api(view: View) -> View:
@@ -20,8 +32,57 @@ def json_api(view: View) -> View:
 
 
 def json_body() -> dict:
-    """The request's JSON object; anything else (no JSON, a list, a string) is a clear 400."""
-    body = request.get_json(silent=True)
+    """The request's JSON object, every text of which can be stored.
+
+    Anything else is a 400 before a view sees it: no JSON, not an object (a list, a string), JSON
+    nested deeper than the parser goes (`bad_json`); a text, value or key at any depth, with a NUL
+    or a lone surrogate (`invalid_text`, naming one such text by its path, `answers.answers.0`).
+    A body over MAX_CONTENT_LENGTH is a 413, refused before it is read.
+    """
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError as exc:  # "[[[[…": deeper than Python's parser recurses
+        raise ToolError(NOT_A_JSON_OBJECT, status=400, code="bad_json") from exc
     if not isinstance(body, dict):
-        raise ToolError(_l("The request must be a JSON object."), status=400, code="bad_json")
+        raise ToolError(NOT_A_JSON_OBJECT, status=400, code="bad_json")
+    refuse_unstorable_text(body)
     return body
+
+
+def form_body() -> MultiDict:
+    """The request's form, every field name and value of which can be stored (else a 400
+    `invalid_text` naming the field). A browser cannot send a lone surrogate in a form (the
+    form's bytes are decoded as UTF-8, an invalid sequence becoming U+FFFD), but it can send a NUL."""
+    form = request.form
+    for name, value in form.items(multi=True):  # a field sent several times is named once
+        refuse_unstorable_text({name: value})
+    return form
+
+
+def refuse_unstorable_text(data: Any) -> None:
+    """Raise a 400 `invalid_text` for a text of `data` (dicts and lists at any depth, keys
+    included) that holds a NUL or a lone surrogate, naming it by its dotted path. Iterative, so
+    that no nesting the parser accepted can exhaust the stack; paths are built for containers and
+    the refused text only, so that a body of numbers costs about what parsing it did."""
+    pending: list[tuple[str, Any]] = [("", data)]
+    while pending:
+        path, value = pending.pop()
+        if isinstance(value, str):  # `data` itself
+            if UNSTORABLE.search(value):
+                raise _unstorable(path)
+            continue
+        entries = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in entries:
+            if (isinstance(key, str) and UNSTORABLE.search(key)) or (isinstance(item, str) and UNSTORABLE.search(item)):
+                raise _unstorable(_join(path, key))
+            if isinstance(item, (dict, list)):
+                pending.append((_join(path, key), item))
+
+
+def _join(path: str, key: str | int) -> str:
+    name = UNSTORABLE.sub("\ufffd", str(key))  # the path itself is sent back: it must be storable too
+    return f"{path}.{name}" if path else name
+
+
+def _unstorable(path: str) -> ToolError:
+    return ToolError(UNSTORABLE_TEXT, status=400, code="invalid_text", hint=path, fields={path: UNSTORABLE_FIELD})

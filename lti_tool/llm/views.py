@@ -13,7 +13,7 @@ from flask import current_app, g, redirect, render_template, request, url_for
 from marshmallow import ValidationError
 
 from ..common.errors import ToolError
-from ..common.http import json_api
+from ..common.http import form_body, json_api
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..lti.access import current_launch, launch_required
@@ -80,7 +80,7 @@ def _settings_page(*, form: dict[str, Any] | None = None, errors: dict[str, Any]
 
 
 def _load_form() -> tuple[dict[str, Any], centre.ConfigChange | None, dict[str, Any]]:
-    raw = request.form.to_dict()
+    raw = form_body().to_dict()
     try:
         data = LlmConfigSchema().load(raw)
     except ValidationError as exc:

@@ -3,14 +3,14 @@ erasure (administrators), under the launch token."""
 
 from __future__ import annotations
 
-from flask import current_app, g, render_template, request
+from flask import current_app, g, render_template
 
 from ..catalogue.services import get_catalogue
 from ..common.i18n import lazy_gettext as _l
 from ..lti.access import current_launch, launch_required
 from ..common.spreadsheet import csv_download
 from ..common.errors import ToolError
-from ..common.http import json_api
+from ..common.http import form_body, json_api
 from ..common.time import utcnow
 from ..declarations.labels import labels, with_labels
 from . import privacy, records
@@ -99,7 +99,7 @@ def person_data(user_pk: int):
 def erase_person(user_pk: int):
     session = current_launch()
     person = privacy.find_person(session.platform_id, user_pk)
-    if EraseSchema().validate(request.form):
+    if EraseSchema().validate(form_body()):
         raise ToolError(_l("Tick the box to confirm the erasure."), status=422, code="erase_unconfirmed",
                         fields={"confirm": _l("Tick the box to confirm the erasure.")})
     name = person.name
