@@ -62,6 +62,14 @@ class Config:
         self.JWT_LEEWAY = env_int("JWT_LEEWAY", 60)
         self.PLATFORM_JWKS_TTL = env_int("PLATFORM_JWKS_TTL", 3600)
         self.HTTP_TIMEOUT = env_int("HTTP_TIMEOUT", 10)
+        # The largest request body, in bytes (Flask answers 413 before reading a longer one). The
+        # largest legitimate bodies are a role play's draft (a conversation stops at the assistant's
+        # 60,000 characters, plus its last answer and a reflection) and a draft of 20 reflections:
+        # a few hundred kilobytes of French text. 1 MiB leaves room, and refuses a
+        # million-item list before any of it is parsed.
+        self.MAX_CONTENT_LENGTH = env_int("MAX_CONTENT_LENGTH", 1024 * 1024)
+        if self.MAX_CONTENT_LENGTH < 1:
+            raise ConfigError("MAX_CONTENT_LENGTH must be a positive number of bytes.")
         self.BEHIND_PROXY = env_bool("BEHIND_PROXY", False)
         self.BABEL_DEFAULT_LOCALE = "fr"
         # The centres' time zone: times are stored in UTC and shown in it.

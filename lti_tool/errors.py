@@ -21,7 +21,7 @@ HTTP_MESSAGES = {
     403: _l("You are not allowed to see this page."),
     404: _l("This page does not exist."),
     405: _l("This address does not accept this kind of request."),
-    413: _l("What you sent is too large."),
+    413: _l("What you sent is too large for the tool: shorten it, then try again."),
     429: _l("Too many requests: wait a moment and try again."),
     500: _l("Something went wrong on our side. Try again in a moment."),
 }

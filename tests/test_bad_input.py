@@ -1,15 +1,23 @@
-"""Bad input at the edges (issue 25): text no page or database can hold, JSON nested too deep."""
+"""Bad input at the edges (issue 25): text no page or database can hold, JSON nested too deep,
+bodies, lists and maps too large."""
 
 from __future__ import annotations
 
 import html
+import importlib
 import json
+import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
+from marshmallow import Schema, fields
 from sqlalchemy import select
 
+import lti_tool
+from config import ConfigError, load_config
 from lti_tool.activities.models import Draft
+from lti_tool.common.schemas import BaseSchema, BoundedDict, BoundedList
 from lti_tool.declarations.models import ChecklistTicks, Submission
 from lti_tool.extensions import db
 from lti_tool.grading.models import Grade
@@ -20,6 +28,7 @@ from .lti_platform import landing_url
 from .test_submissions import REQUIRED, declaration, open_item, tick
 
 UNSTORABLE_FIELD = "Ce texte contient un caractère impossible à enregistrer."
+TOO_LARGE = "Ce que vous avez envoyé est trop volumineux pour l'outil : raccourcissez-le, puis réessayez."
 REFLECTION = "m1.t1"  # a theme whose first exercise, m1.t1.e1, is a reflection (answers: a list of texts)
 LONG_ANSWERS = {"answers": ["Mon tuteur m'a appris à poser des questions. " * 6] * 3}
 
@@ -166,3 +175,83 @@ def test_json_nested_deeper_than_the_parser_goes_is_a_400(client, platform, endp
         response = client.open(url + path, method=method, data=deep, content_type="application/json")
         assert response.status_code == 400, response.get_data(as_text=True)[:300]
         assert response.get_json()["error"]["code"] == "bad_json"
+
+
+# --- 3. sizes ------------------------------------------------------------------------------------------------
+
+
+def test_a_body_over_the_limit_is_a_413_without_being_read(app, client, platform):
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024 * 1024
+    url = open_item(platform, client, REFLECTION)
+    # Parsed, this body would be a 422 (an answer over 20,000 characters) or, cut short, a 400.
+    answer = "x" * app.config["MAX_CONTENT_LENGTH"]
+    response = client.put(url + "exercises/m1.t1.e1/draft", json={"answers": {"answers": [answer]}})
+    assert response.status_code == 413
+    assert response.get_json() == {"error": {"code": "http_413", "message": TOO_LARGE}}
+    response = client.put(url + "exercises/m1.t1.e1/draft", data=b"\x00" * (1024 * 1024 + 1),
+                          content_type="application/json", headers={"Accept-Language": "en"})
+    assert response.status_code == 413 and response.get_json()["error"]["code"] == "http_413"
+    assert stored(Draft) == []
+    admin = open_item(platform, client, sub="admin-1", role="admin")
+    page = client.post(admin + "admin/llm", data={"provider": "openai", "model": "m" * (1024 * 1024)})
+    assert page.status_code == 413 and page.mimetype == "text/html" and TOO_LARGE in page.get_data(as_text=True)
+
+
+def test_the_body_limit_is_a_setting(tmp_path, monkeypatch):
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "2097152")
+    assert load_config("test", tmp_path).MAX_CONTENT_LENGTH == 2 * 1024 * 1024
+    monkeypatch.setenv("MAX_CONTENT_LENGTH", "0")
+    with pytest.raises(ConfigError, match="MAX_CONTENT_LENGTH"):
+        load_config("test", tmp_path)
+
+
+def test_a_million_quiz_answers_and_a_hundred_thousand_ticks_are_refused_at_the_default_limit(client, platform):
+    url = open_item(platform, client, "m1.t2")
+    assert client.post(url + "themes/m1.t2/quiz", json={"answers": [0] * 1_000_000}).status_code == 413
+    ticks = {f"item-{n}": True for n in range(100_000)}
+    assert client.put(url + "checklist/ticks", json={"ticks": ticks}).status_code == 413
+
+
+def test_lists_and_maps_are_counted_before_their_items_are_read(app, client, platform):
+    """Refused as a whole (one field named), not item by item: a million items used to be read,
+    each refused (a million fields named back), for seconds of CPU."""
+    app.config["MAX_CONTENT_LENGTH"] = 32 * 1024 * 1024  # the schemas' own bounds are what refuse here
+    url = open_item(platform, client, "m1.t2")
+    response = client.post(url + "themes/m1.t2/quiz", json={"answers": ["x"] * 1_000_000})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"] == {"answers": "Cette valeur n'est pas valide."}
+    ticks = {f"item-{n}": "x" for n in range(100_000)}
+    response = client.put(url + "checklist/ticks", json={"ticks": ticks})
+    assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == ["ticks"]
+    assert stored(ChecklistTicks) == []
+    # An object whose keys are refused unless known: refused as a whole, its first unknown key named.
+    unknown = {f"k{n}": 1 for n in range(100_000)}
+    response = client.post(url + "submissions", json={"declaration": unknown})
+    assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == ["declaration.k0"]
+    response = client.put(url + "exercises/m1.t2.e1/draft", json={"answers": unknown})
+    assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == ["k0"]
+
+
+def input_schemas() -> list[type[Schema]]:
+    """Every schema that loads what a request or a platform sends: the areas' BaseSchemas but
+    those that only dump (named …Out). The catalogue's own schemas load our content files."""
+    for area in pkgutil.iter_modules(lti_tool.__path__):
+        if area.ispkg and (Path(lti_tool.__path__[0]) / area.name / "schemas.py").exists():
+            importlib.import_module(f"lti_tool.{area.name}.schemas")
+    found, pending = [], list(BaseSchema.__subclasses__())
+    while pending:
+        schema = pending.pop()
+        pending.extend(schema.__subclasses__())
+        if not schema.__name__.endswith("Out"):
+            found.append(schema)
+    return found
+
+
+def test_every_list_and_map_a_schema_loads_is_bounded():
+    schemas = input_schemas()
+    assert {"QuizAnswersSchema", "TicksSchema", "ChatRequestSchema", "OpenIdConfigurationSchema"} <= {
+        s.__name__ for s in schemas}
+    unbounded = [f"{schema.__name__}.{name}" for schema in schemas for name, field in schema._declared_fields.items()
+                 if (isinstance(field, fields.List) and not isinstance(field, BoundedList))
+                 or (isinstance(field, fields.Mapping) and not isinstance(field, BoundedDict))]
+    assert unbounded == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, pre_load, validate, validates_schema
 
-from ..common.schemas import BaseSchema
+from ..common.schemas import BaseSchema, BoundedDict, BoundedList
 
 
 class PickedItemSchema(BaseSchema):
@@ -18,7 +18,7 @@ class DeepLinkFormSchema(BaseSchema):
     """The picker's form: `item` once per ticked catalogue id, and for each its `title-<id>`,
     `score-<id>` and `policy-<id>` fields."""
 
-    items = fields.List(fields.Nested(PickedItemSchema), required=True, validate=validate.Length(min=1, max=60))
+    items = BoundedList(fields.Nested(PickedItemSchema), min_items=1, max_items=60, required=True)
 
     @pre_load
     def from_form(self, form, **kwargs):
@@ -42,12 +42,11 @@ class StrictAnswers(BaseSchema):
 
 
 class ReflectionAnswers(StrictAnswers):
-    answers = fields.List(answer_text(), load_default=list, validate=validate.Length(max=20))
+    answers = BoundedList(answer_text(), max_items=20, load_default=list)
 
 
 class ListAnswers(StrictAnswers):
-    entries = fields.List(fields.String(validate=validate.Length(max=2000)), load_default=list,
-                          validate=validate.Length(max=20))
+    entries = BoundedList(fields.String(validate=validate.Length(max=2000)), max_items=20, load_default=list)
 
 
 class SmartGoalAnswers(StrictAnswers):
@@ -72,7 +71,7 @@ class ChatTurn(StrictAnswers):
 class RolePlayAnswers(StrictAnswers):
     reflection = answer_text()
     # The exchange with the AI after its opening line, as the learner saw it.
-    transcript = fields.List(fields.Nested(ChatTurn), load_default=list, validate=validate.Length(max=60))
+    transcript = BoundedList(fields.Nested(ChatTurn), max_items=60, load_default=list)
 
 
 class PromptTransformationAnswers(StrictAnswers):
@@ -92,12 +91,13 @@ class ScenarioAnswer(StrictAnswers):
 
 
 class ScenarioChoiceAnswers(StrictAnswers):
-    choices = fields.List(fields.Nested(ScenarioAnswer), load_default=list, validate=validate.Length(max=20))
+    choices = BoundedList(fields.Nested(ScenarioAnswer), max_items=20, load_default=list)
 
 
 class MentoringWheelAnswers(StrictAnswers):
-    ratings = fields.Dict(keys=fields.String(validate=validate.Length(max=40)),
-                          values=fields.Integer(validate=validate.Range(min=1, max=10)), load_default=dict)
+    # The wheel's six segments (the catalogue gives each wheel exactly six).
+    ratings = BoundedDict(keys=fields.String(validate=validate.Length(max=40)),
+                          values=fields.Integer(validate=validate.Range(min=1, max=10)), max_items=6, load_default=dict)
     notes = answer_text()
 
 
@@ -110,8 +110,8 @@ ANSWER_SCHEMAS = {
 
 
 class QuizAnswersSchema(StrictAnswers):
-    answers = fields.List(fields.Integer(validate=validate.Range(min=0, max=9)), required=True,
-                          validate=validate.Length(min=1, max=10))
+    answers = BoundedList(fields.Integer(validate=validate.Range(min=0, max=9)), min_items=1, max_items=10,
+                          required=True)
 
 
 # --- the assistant of the exercises (activities.assistant) ---
@@ -140,8 +140,8 @@ class ChatRequestSchema(BaseSchema):
     purpose = fields.String(required=True, validate=validate.OneOf(ASSISTANT_PURPOSES))
     exercise_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=2, max=32))
     prompt = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=MAX_MESSAGE))
-    messages = fields.List(fields.Nested(MessageSchema), load_default=None, allow_none=True,
-                           validate=validate.Length(min=1, max=60))
+    messages = BoundedList(fields.Nested(MessageSchema), min_items=1, max_items=60, load_default=None,
+                           allow_none=True)
 
     @validates_schema
     def one_of_prompt_or_messages(self, data, **kwargs):

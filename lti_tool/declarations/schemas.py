@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
-from ..common.schemas import BaseSchema, UtcTime
+from ..common.schemas import BaseSchema, BoundedDict, BoundedList, UtcTime
 from .checklist import MOMENTS
 
 MAX_TEXT = 10_000
@@ -42,12 +42,12 @@ class ChecklistItemSchema(Strict):
 
 
 class ChecklistEditSchema(Strict):
-    items = fields.List(fields.Nested(ChecklistItemSchema), required=True, validate=validate.Length(max=40))
+    items = BoundedList(fields.Nested(ChecklistItemSchema), max_items=40, required=True)
 
 
 class TicksSchema(Strict):
-    ticks = fields.Dict(keys=fields.String(validate=validate.Length(min=1, max=32)), values=fields.Boolean(),
-                        required=True, validate=validate.Length(max=60))
+    ticks = BoundedDict(keys=fields.String(validate=validate.Length(min=1, max=32)), values=fields.Boolean(),
+                        max_items=60, required=True)
 
 
 class CentreSettingsSchema(Strict):
@@ -56,11 +56,10 @@ class CentreSettingsSchema(Strict):
 
 class DeclarationSchema(Strict):
     level_used = fields.String(required=True, validate=validate.Length(min=1, max=16))
-    tools = fields.List(fields.String(validate=validate.OneOf(AI_TOOLS)), load_default=list,
-                        validate=validate.Length(max=len(AI_TOOLS)))
+    tools = BoundedList(fields.String(validate=validate.OneOf(AI_TOOLS)), max_items=len(AI_TOOLS), load_default=list)
     tools_other = fields.String(load_default="", validate=validate.Length(max=200))
-    purposes = fields.List(fields.String(validate=validate.OneOf(PURPOSES)), load_default=list,
-                           validate=validate.Length(max=len(PURPOSES)))
+    purposes = BoundedList(fields.String(validate=validate.OneOf(PURPOSES)), max_items=len(PURPOSES),
+                           load_default=list)
     purposes_other = fields.String(load_default="", validate=validate.Length(max=200))
     external_prompts = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))
     verification = fields.String(load_default="", validate=validate.Length(max=MAX_TEXT))

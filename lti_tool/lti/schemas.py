@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, validate
 
-from ..common.schemas import BaseSchema
+from ..common.schemas import BaseSchema, BoundedList
 
 PLATFORM_CONFIG = "https://purl.imsglobal.org/spec/lti-platform-configuration"
 TOOL_CONFIG = "https://purl.imsglobal.org/spec/lti-tool-configuration"
@@ -19,7 +19,7 @@ class PlatformConfigurationSchema(BaseSchema):
     product_family_code = fields.String(load_default=None)
     version = fields.String(load_default=None)
     # Not used; objects since Moodle 4.0, plain message type strings before: either is accepted.
-    messages_supported = fields.List(fields.Raw(), load_default=list)
+    messages_supported = BoundedList(fields.Raw(), max_items=100, load_default=list)
 
 
 class OpenIdConfigurationSchema(BaseSchema):
@@ -31,7 +31,7 @@ class OpenIdConfigurationSchema(BaseSchema):
     jwks_uri = http_url()
     registration_endpoint = http_url()
     authorization_server = fields.String(load_default=None)
-    scopes_supported = fields.List(fields.String(), load_default=list)
+    scopes_supported = BoundedList(fields.String(), max_items=500, load_default=list)
     platform_configuration = fields.Nested(PlatformConfigurationSchema, data_key=PLATFORM_CONFIG, required=True)
 
 
@@ -52,9 +52,9 @@ class DeploymentsSchema(BaseSchema):
 
     issuer = http_url(validate=validate.Length(max=255))
     client_id = fields.String(required=True, validate=validate.Length(min=1, max=255))
-    deployment_ids = fields.List(
+    deployment_ids = BoundedList(
         fields.String(validate=[validate.Length(min=1, max=255), validate.Regexp(r"\S", error="Blank.")]),
-        required=True, validate=validate.Length(min=1))
+        min_items=1, max_items=100, required=True)
 
 
 class ManualPlatformSchema(DeploymentsSchema):
