@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback clean
+.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback bench-classroom clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -66,6 +66,12 @@ bench: install
 ## make bench-passback: 1,000 grades through the outbox to a local AGS platform (all 200, then 30 % 503)
 bench-passback: install
 	$(BIN)/python bench/passback.py
+
+## make bench-classroom: 30, 100, 200 learners asking the AI assistant at once (an 8 s answer each) while others
+## launch, save drafts and open the roster; today's gunicorn.conf.py beside a second configuration (default
+## --threads 64; BENCH_ARGS='--compare-env GUNICORN_THREADS=32', see bench/README.md)
+bench-classroom: install
+	$(BIN)/python bench/classroom.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output node_modules

@@ -99,15 +99,16 @@ class Platform(ThreadingHTTPServer):
         self.jwks_url = self.base + "/mod/lti/certs.php"
         threading.Thread(target=self.serve_forever, name="jwks", daemon=True).start()
 
-    def id_token(self, nonce: str, sub: str, target: str, item: str) -> str:
+    def id_token(self, nonce: str, sub: str, target: str, item: str, *, role: str = "Learner",
+                 name: str = "Camille Martin") -> str:
         now = int(time.time())
         claims = {
             "iss": self.issuer, "aud": self.client_id, "azp": self.client_id, "sub": sub,
-            "iat": now, "exp": now + 300, "nonce": nonce, "name": "Camille Martin",
+            "iat": now, "exp": now + 300, "nonce": nonce, "name": name,
             CLAIM + "deployment_id": self.deployment_id,
             CLAIM + "message_type": "LtiResourceLinkRequest",
             CLAIM + "version": "1.3.0",
-            CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
+            CLAIM + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#" + role],
             CLAIM + "context": {"id": "course-101", "title": "BTS MCO — tutorat", "label": "MCO1"},
             CLAIM + "resource_link": {"id": "link-" + (item or "unplaced"), "title": "Module 2 - Thème 1"},
             # As Moodle sends it for an activity placed through Deep Linking: the catalogue item

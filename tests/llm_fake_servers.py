@@ -144,6 +144,7 @@ class FakeChatServer:
         answer: str = DEFAULT_ANSWER,
         chunks: int | None = None,
         chunk_delay: float = 0.0,
+        first_token_delay: float = 0.0,
         api_key: str | None = None,
         model: str | None = None,
         tokens_in: int = 17,
@@ -155,6 +156,8 @@ class FakeChatServer:
         # Number of streamed text chunks (None: one per word).
         self.chunks = chunks
         self.chunk_delay = chunk_delay
+        # Streaming: seconds between the role chunk and the first text chunk (the model's first token).
+        self.first_token_delay = first_token_delay
         # When set, a request without "Authorization: Bearer <api_key>" gets a 401.
         self.api_key = api_key
         # The model the answers name (None: the one requested).
@@ -288,7 +291,8 @@ class FakeChatServer:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
-    request_queue_size = 128
+    # A benchmark opens hundreds of streams at once (bench/classroom.py): none must wait for a SYN retry.
+    request_queue_size = 1024
     chat: FakeChatServer
 
     def handle_error(self, request: Any, client_address: Any) -> None:
@@ -433,7 +437,7 @@ class _Handler(BaseHTTPRequestHandler):
             if fault.drop_after is not None and index >= fault.drop_after:
                 self._drop()
                 return
-            if index and not chat._wait(chat.chunk_delay):
+            if not chat._wait(chat.chunk_delay if index else chat.first_token_delay):
                 self._drop()
                 return
             self._event(chunk({"content": part}, None))
