@@ -54,9 +54,9 @@ def server(chat_server) -> FakeChatServer:
 
 def open_item(platform, client, item: str = AI_THEME, *, sub: str = "learner-1", role: str = "learner",
               name: str | None = None, link_id: str = "link-ai", context: str = "course-101",
-              locale: str = "fr-FR") -> str:
+              locale: str = "fr-FR", claims: dict | None = None) -> str:
     extra = {CLAIM + "custom": {"catalogue_item": item},
-             CLAIM + "context": {"id": context, "title": "Cours " + context}}
+             CLAIM + "context": {"id": context, "title": "Cours " + context}, **(claims or {})}
     if name:
         extra["name"] = name
     response = platform.launch(client, role, sub=sub, link_id=link_id, locale=locale, **extra)
