@@ -93,6 +93,9 @@ class Config:
         self.LLM_QUOTA_LEARNER_DAILY_TOKENS = env_int("LLM_QUOTA_LEARNER_DAILY_TOKENS", 50_000)
         self.LLM_QUOTA_CENTRE_MONTHLY_CALLS = env_int("LLM_QUOTA_CENTRE_MONTHLY_CALLS", 0)
         self.LLM_QUOTA_CENTRE_MONTHLY_TOKENS = env_int("LLM_QUOTA_CENTRE_MONTHLY_TOKENS", 0)
+        # Months the AI log keeps the texts of a call (then `lti-tool purge` removes them, keeping
+        # the figures); a centre may set its own.
+        self.LLM_LOG_RETENTION_MONTHS = env_int("LLM_LOG_RETENTION_MONTHS", 6)
         # Catalogue text rendered once per process (lti_tool.catalogue.text.catalogue_fragment);
         # off while editing templates or catalogue content under a running server.
         self.FRAGMENT_CACHE = env_bool("FRAGMENT_CACHE", True)

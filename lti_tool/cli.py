@@ -15,6 +15,7 @@ from .gradebook.worker import worker_command
 from .lti import keys as lti_keys
 from .lti import services as lti_services
 from .lti.schemas import DeploymentsSchema, ManualPlatformSchema
+from .llm import services as llm_services
 from .llm.cli import llm_config, llm_test
 
 cli = AppGroup("lti-tool", help="Mentorat IA administration.")
@@ -122,11 +123,14 @@ def list_platforms() -> None:
 
 @cli.command("purge")
 def purge() -> None:
-    """Delete expired launch sessions and keys past their grace period."""
+    """Delete expired launch sessions and keys past their grace period; remove the texts of AI
+    calls past their centre's retention period (their figures stay). Run it daily."""
     sessions = lti_services.purge_expired_sessions()
     keys = lti_keys.purge_expired_keys()
+    texts = llm_services.purge_expired_texts()
     db.session.commit()
-    click.echo(f"Deleted {sessions} expired launch session(s) and {keys} retired key(s).")
+    click.echo(f"Deleted {sessions} expired launch session(s) and {keys} retired key(s); removed the texts of "
+               f"{texts} AI call(s) past their centre's retention period.")
 
 
 def _person_or_exit(issuer: str, client_id: str, sub: str):

@@ -108,7 +108,42 @@
     });
   }
 
-  function failure(error) { return error.code === "aborted" ? T.stopped : (error.message || T.failed); }
+  // The notice about the assistant, before a person's first use in the course: until they
+  // acknowledge it the server refuses (ai_notice_required), and the buttons lead them to it.
+  var notice = document.getElementById("ai-notice");
+
+  function showNotice() {
+    if (!notice) return;
+    notice.scrollIntoView({block: "start"});
+    var button = notice.querySelector('[data-ai="acknowledge"]');
+    (button || notice).focus();
+  }
+
+  if (notice) {
+    var acknowledge = notice.querySelector('[data-ai="acknowledge"]');
+    var noticeStatus = notice.querySelector("[data-ai-notice-status]");
+    acknowledge.addEventListener("click", function () {
+      acknowledge.disabled = true;
+      fetch(notice.dataset.ackUrl, {method: "POST", credentials: "omit", headers: {"Accept": "application/json"}})
+        .then(function (response) {
+          if (!response.ok) throw new Error(String(response.status));
+          acknowledge.hidden = true;
+          noticeStatus.classList.remove("error");
+          noticeStatus.textContent = T.acknowledged;
+          document.querySelectorAll("[data-ai-notice-pending]").forEach(function (p) { p.hidden = true; });
+        })
+        .catch(function () {
+          acknowledge.disabled = false;
+          noticeStatus.classList.add("error");
+          noticeStatus.textContent = T.ackFailed;
+        });
+    });
+  }
+
+  function failure(error) {
+    if (error.code === "ai_notice_required") showNotice();
+    return error.code === "aborted" ? T.stopped : (error.message || T.failed);
+  }
 
   // ai_prompt: run the (edited) prompt, the answer goes into the "answer" field.
   function setupPrompt(box) {

@@ -101,10 +101,12 @@ def platform(app, http_mock) -> TestPlatform:
 
 @pytest.fixture
 def llm_call(client):
-    """Ask the tool's AI assistant from a launch URL ("/t/<token>/"), as the page does, and return
-    its JSON answer (text, call_id, usage…). The provider is the environment's: the built-in fake."""
+    """Ask the tool's AI assistant from a launch URL ("/t/<token>/"), as the page does, once its
+    user acknowledged the notice about it, and return its JSON answer (text, call_id, usage…). The
+    provider is the environment's: the built-in fake."""
 
     def call(url: str, prompt: str, **body):
+        assert client.post(url + "ai/notice").status_code == 200  # "I understand", under the notice
         response = client.post(url + "ai/complete", json={"purpose": "assistant", "prompt": prompt, **body})
         assert response.status_code == 200, response.get_data(as_text=True)
         return response.get_json()

@@ -54,13 +54,25 @@ def server(chat_server) -> FakeChatServer:
 
 def open_item(platform, client, item: str = AI_THEME, *, sub: str = "learner-1", role: str = "learner",
               name: str | None = None, link_id: str = "link-ai", context: str = "course-101",
-              locale: str = "fr-FR") -> str:
+              locale: str = "fr-FR", claims: dict | None = None, acknowledge: bool = True) -> str:
+    """The launch's token URL. With `acknowledge`, the user has read the notice about the AI
+    assistant (as it names the centre's provider now: configure the centre first)."""
     extra = {CLAIM + "custom": {"catalogue_item": item},
-             CLAIM + "context": {"id": context, "title": "Cours " + context}}
+             CLAIM + "context": {"id": context, "title": "Cours " + context}, **(claims or {})}
     if name:
         extra["name"] = name
     response = platform.launch(client, role, sub=sub, link_id=link_id, locale=locale, **extra)
-    return landing_url(response)
+    url = landing_url(response)
+    if acknowledge:
+        acknowledge_notice(client, url)
+    return url
+
+
+def acknowledge_notice(client, url: str) -> dict:
+    """Click "I understand" under the notice about the AI assistant."""
+    response = client.post(url + "ai/notice")
+    assert response.status_code == 200, response.get_data(as_text=True)
+    return response.get_json()
 
 
 def page(client, url: str) -> str:

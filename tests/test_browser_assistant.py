@@ -1,5 +1,6 @@
-"""The AI assistant in Chromium: an exercise's prompt streams its answer into the page and the
-draft, "Stop" keeps the part received, a role play keeps its transcript across launches."""
+"""The AI assistant in Chromium: the notice about it comes before the first use in the course, an
+exercise's prompt streams its answer into the page and the draft, "Stop" keeps the part received,
+a role play keeps its transcript across launches."""
 
 from __future__ import annotations
 
@@ -58,6 +59,17 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         assert box.locator('[data-testid="assistant-mode"]').inner_text()
         prompt = box.locator('[data-field="prompt"]')
         prompt.fill("Explique la gestion des stocks à trois niveaux : débutant, intermédiaire et avancé.")
+        # The first use in the course: the notice about the AI comes first.
+        notice = frame.locator('[data-testid="ai-notice"]')
+        assert "système d'intelligence artificielle" in notice.inner_text()
+        box.locator('[data-ai="run"]').dispatch_event("click")
+        box.locator("[data-ai-status]").filter(has_text="J'ai compris").wait_for(state="visible")
+        tool_frame(page).wait_for_function("() => document.activeElement && "
+                                           "document.activeElement.getAttribute('data-ai') === 'acknowledge'")
+        assert ai_calls(server) == [] and prompt.input_value().startswith("Explique")
+        page.screenshot(path=output_dir / "assistant-notice.png", full_page=True)
+        notice.locator('[data-ai="acknowledge"]').click()
+        notice.locator("[data-ai-notice-status]").filter(has_text="Vous pouvez maintenant").wait_for(state="visible")
         box.locator('[data-ai="run"]').dispatch_event("click")  # a DOM click: no hit-testing race
         box.locator('[data-ai="stop"]').wait_for(state="visible")
         answer = box.locator('[data-field="answer"]')

@@ -13,6 +13,7 @@ from lti_tool.llm.prompts import FEEDBACK_DRAFT, MODES, PREAMBLE
 from lti_tool.lti.models import LaunchSession, LtiUser, ResourceLink
 from lti_tool.common.time import utcnow
 
+from .grading_fixtures import moodle  # noqa: F401  (fixture)
 from .llm_fake_servers import FakeChatServer
 from .llm_helpers import (  # noqa: F401  (fixtures)
     PROMPT_EXERCISE,
@@ -65,6 +66,20 @@ def test_names_of_learner_roster_and_trainer_never_reach_the_provider_and_come_b
     server.reset()
     result = complete(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE, prompt=prompt).get_json()
     assert result["text"].startswith("Bonjour Camille Martin !") and "Noah" not in sent_text(server)
+
+
+def test_a_classmate_on_the_course_roster_who_never_launched_is_replaced_too(client, platform, server, moodle):
+    moodle.enrol("learner-9", name="Léa Bernard")  # on Moodle's roster (NRPS); never opened the tool
+    configure(server)
+    url = open_item(platform, client, name="Camille Martin", claims=moodle.claims("link-ai"))
+    server.answer = "Proposez à [PERSON_1] de relire son planning avec vous."
+    response = complete(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE,
+                        prompt="Comment aider Léa Bernard, qui arrive en retard ? Bernard est fatiguée.")
+    assert response.status_code == 200, response.get_json()
+    sent = sent_text(server)
+    assert "Léa" not in sent and "Bernard" not in sent
+    assert "Comment aider [PERSON_1], qui arrive en retard ? [PERSON_2] est fatiguée." in sent
+    assert response.get_json()["text"] == "Proposez à Léa Bernard de relire son planning avec vous."
 
 
 def test_a_role_play_transcript_is_pseudonymised_again_on_every_turn(client, platform, server):

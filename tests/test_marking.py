@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import re
 
 from sqlalchemy import select
 
@@ -299,3 +300,32 @@ def test_the_trainer_asks_the_ai_for_a_draft_comment_and_it_is_logged_as_theirs(
                                                               "from_ai_draft": True})
     assert saved.status_code == 201
     assert db.session.execute(select(Grade.from_ai_draft)).scalar_one() is True
+
+
+def test_the_learner_sees_that_the_comment_kept_from_an_ai_draft_was_drafted_with_ai(client, platform):
+    learner = submitted(platform, client, "learner-a", "Camille Martin")
+    submitted(platform, client, "learner-b", "Noah Petit")
+    trainer = launch(platform, client, sub="trainer-1", role="trainer")
+    a, b = user_pk("learner-a"), user_pk("learner-b")
+    draft = client.post(trainer + f"grading/{a}/draft-comment", json={}).get_json()["text"]
+    saved = client.post(trainer + f"grading/{a}/grade", json={"score": 15, "comment": "Relu. " + draft,
+                                                              "from_ai_draft": True})
+    assert saved.status_code == 201 and saved.get_json()["grade"]["from_ai_draft"] is True
+    assert client.post(trainer + f"grading/{b}/grade", json={"score": 12, "comment": "Bien vu.",
+                                                             "from_ai_draft": False}).status_code == 201
+
+    shown = html.unescape(client.get(learner).get_data(as_text=True))
+    assert 'data-testid="my-grade"' in shown and "Relu. " in shown
+    assert "Ce commentaire a été rédigé avec l'aide de l'IA, puis relu et modifié par votre formateur." in shown
+    assert client.get(learner + "grade").get_json()["grade"]["from_ai_draft"] is True
+    noah = launch(platform, client, sub="learner-b", name="Noah Petit")
+    assert "rédigé avec l'aide de l'IA" not in html.unescape(client.get(noah).get_data(as_text=True))
+    # Moodle's gradebook shows the learner the same label under the comment.
+    comments = {row.platform_user_id: row.payload["comment"] for row in outbox("grade")}
+    assert comments["learner-a"].startswith("Relu. ")
+    assert comments["learner-a"].endswith("\n\n(Ce commentaire a été rédigé avec l'aide de l'IA, puis relu et "
+                                          "modifié par votre formateur.)")
+    assert comments["learner-b"] == "Bien vu."
+    # The trainer reading the grade again sees it started from an AI draft.
+    regrade = html.unescape(client.get(trainer + f"grading/{a}").get_data(as_text=True))
+    assert re.search(r'<p class="ai-draft-label"\s+data-testid="ai-draft-label">', regrade)

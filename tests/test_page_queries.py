@@ -63,13 +63,14 @@ LANDING_STATEMENTS = [
     {"checklist_ticks"}, {"submission"},        # declarations: the learner's ticks and submissions
     {"grade"},                                  # grading: the learner's latest grade
     {"llm_config"},                             # llm: the centre's assistant, beside the AI exercise
+    {"ai_notice_ack"},                          # llm: whether the learner read the notice about it
 ]
 OPENING = "insert into launch_session"
 TABLES = re.compile(r"\b(?:from|join) (\w+)")
 
 
 def test_a_returning_learner_launch_reads_each_row_once_and_writes_only_its_session(app, client, platform):
-    """Eleven statements: each area reads its own rows once (the areas never read each other's
+    """Twelve statements: each area reads its own rows once (the areas never read each other's
     tables), the learner's work one table at a time; the only write is the session."""
     launch(platform, client, "m2.t1")  # the first launch stores the user, course, link and activity
     with statements(app) as seen:

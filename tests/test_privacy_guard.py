@@ -12,6 +12,7 @@ import pytest
 import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
+from stdnum import iban
 
 from lti_tool.catalogue.services import CONTENT_DIR
 from lti_tool.llm.privacy import KINDS, PARTICLES, PLACEHOLDER, Pseudonymiser, StreamRestorer
@@ -209,7 +210,6 @@ def test_each_format_is_caught_whole(text, kind):
 @pytest.mark.parametrize("text", [
     "185057800608413",  # a wrong key and not written as a NIR: some other number
     "1850578006084",
-    "FR76 3000 6000 0112 3456 7890 188",  # wrong check digits
     "FR7630006000011234567890189X",
     "DE42 1234 5678 9123 4567 AB",  # check digits right, but letters where Germany's layout has digits
     "+33 6 12 34 56", "+1 415 555 01", "+44 20 1234 5",  # too short for their country's numbers
@@ -218,6 +218,17 @@ def test_each_format_is_caught_whole(text, kind):
 ])
 def test_invalid_or_ordinary_numbers_stay(text):
     assert Pseudonymiser().pseudonymise(text) == text
+
+
+@pytest.mark.parametrize("text", [
+    "FR76 3000 6000 0112 3456 7890 188",  # the last digit mistyped
+    "DE89370400440532013001",
+    "GB29 NWBK 6016 1331 9268 91",  # two digits swapped
+    "BE68 5390 0754 7043",
+])
+def test_an_iban_with_a_typo_is_still_someones_account_and_is_replaced(text):
+    assert not iban.is_valid(text)  # its check digits are wrong
+    assert Pseudonymiser().pseudonymise(f"Mon RIB : {text}.") == "Mon RIB : [IBAN_1]."
 
 
 @pytest.mark.parametrize("sentence", PII_FREE)

@@ -2,7 +2,8 @@
 centre's LLM (llm.services.chat), under the assignment's AI-use policy, streamed or whole.
 
 Everything is behind the launch token: a learner reaches the assistant on their own link only,
-for an exercise of the activity it delivers; the policy's level sets the assistant's mode.
+for an exercise of the activity it delivers; the policy's level sets the assistant's mode. Before
+their first use in a course, a person acknowledges the notice about the assistant (`/ai/notice`).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..llm import services as llm
-from ..llm.schemas import ChatResultOut
+from ..llm.schemas import ChatResultOut, NoticeAcknowledgementOut
 from ..lti.access import current_launch, launch_required
 from ..lti.models import LaunchSession
 from .hooks import ai_policy
@@ -95,3 +96,10 @@ def chat_complete():
     """The whole answer as JSON (no streaming)."""
     result = _chat(current_launch(), _chat_request(), stream=False)
     return ChatResultOut().dump(result)
+
+
+@launch_required()
+def acknowledge_notice():
+    """The launch's user read the notice about the AI assistant (shown before their first use in
+    the course): recorded with its time; the assistant answers them from now on."""
+    return NoticeAcknowledgementOut().dump(llm.acknowledge_notice(current_launch()))

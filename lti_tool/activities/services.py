@@ -13,6 +13,7 @@ from ..common.db import insert_ignoring_conflict
 from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
+from ..gradebook.nrps import RosterUnavailable, course_members
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..lti.roles import is_staff
@@ -133,10 +134,15 @@ class ActivityPage:
 
 
 def course_names(session: LaunchSession) -> set[str]:
-    """The names the tool holds for the launch's course: the user's own, everyone with a launch
-    session in it (learners, trainers), and everyone with work in one of its activities. What the
-    AI assistant's privacy guard hides."""
+    """The names the tool knows for the launch's course: the user's own, everyone with a launch
+    session in it (learners, trainers), everyone with work in one of its activities, and the
+    learners of the platform's roster (NRPS, cached briefly as the grading page reads it; those
+    who never opened the tool included). What the AI assistant's privacy guard hides. Without a
+    roster (no service, platform unreachable) the names the tool holds are all there is."""
     names = names_in_course(session.platform_id, session.context_pk, session.user_pk)
+    roster = course_members(session)
+    if not isinstance(roster, RosterUnavailable):
+        names.update(member.display_name for member in roster[:MAX_COURSE_NAMES])
     if session.context_pk is not None:
         names.update(db.session.execute(
             select(LtiUser.name).distinct().join(Draft, Draft.user_pk == LtiUser.id)

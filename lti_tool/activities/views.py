@@ -16,12 +16,14 @@ from ..lti.errors import LtiRefusal
 from ..lti.models import LaunchSession
 from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
+from .assistant import EXERCISE_TYPES
 from .hooks import ai_policy, panels
 from .progress import LearnerState, learner_state, parts_shown
 from .schemas import DeepLinkFormSchema
 from .services import ActivityPage, activity_for, bind, content_removed, course_activities, item_view
 from .wheel import radar_svg
 
+ASSISTANT_EXERCISES = frozenset(EXERCISE_TYPES.values())
 EXERCISE_TYPE_LABELS = {
     "reflection": _l("Reflection"), "list": _l("List"), "smart_goal": _l("SMART goal"),
     "ai_prompt": _l("With the AI assistant"), "role_play": _l("Role play"),
@@ -64,8 +66,15 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
                            wheels=wheels, editable=editable, panels=panels(page) if policy is not None else [],
-                           assistant=assistant_state(session.platform_id, policy.level) if policy is not None else None,
+                           assistant=assistant_state(session, policy.level)
+                           if policy is not None and view is not None and _uses_assistant(view) else None,
                            content_removed=content_removed(activity, catalogue))
+
+
+def _uses_assistant(view) -> bool:
+    """Whether the page shows an exercise done with the AI assistant."""
+    exercises = [view.exercise] if view.exercise else [e for theme in view.themes for e in theme["exercises"]]
+    return any(exercise["type"] in ASSISTANT_EXERCISES for exercise in exercises)
 
 
 @launch_required()

@@ -22,4 +22,5 @@ class GradeOut(BaseSchema):
     score = fields.Float()
     score_maximum = fields.Float()
     comment = fields.String()
+    from_ai_draft = fields.Boolean()  # the comment started from an AI draft the trainer edited
     graded_at = UtcTime(attribute="created_at")

@@ -166,9 +166,21 @@ def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, le
                   score=score, score_maximum=maximum, comment=comment.strip(), from_ai_draft=from_ai_draft,
                   graded_by=launch.user_pk)
     db.session.add(grade)
-    post_grade(launch, learner, score, maximum, comment.strip() or None)
+    post_grade(launch, learner, score, maximum, gradebook_comment(grade))
     db.session.flush()
     return grade
+
+
+AI_DRAFTED = _l("This comment was drafted with the help of AI, then read and edited by your trainer.")
+
+
+def gradebook_comment(grade: Grade) -> str | None:
+    """The comment as the platform's gradebook shows it to the learner: one the trainer started
+    from an AI draft says so on its last line (in the trainer's language, as the comment is), as
+    the learner's page does (EU AI Act, article 50: AI-generated text is labelled)."""
+    if not grade.comment:
+        return None
+    return f"{grade.comment}\n\n({AI_DRAFTED})" if grade.from_ai_draft else grade.comment
 
 
 def _number(value: float) -> str:

@@ -29,6 +29,7 @@ from .hosting import (
     MISTRAL_DEFAULT_SERVER,
     MISTRAL_SERVERS,
     OPENAI_DEFAULT_URL,
+    Endpoint,
     EndpointRefused,
     classify_host,
     address_kind,
@@ -126,6 +127,16 @@ def needs_eu_confirmation(settings: ProviderSettings) -> bool:
     return bool(host) and classify_host(host) == "unknown"
 
 
+def _checked_endpoint(settings: ProviderSettings) -> Endpoint:
+    """The endpoint of `settings` (not the demonstration) as the hosting rules allow it; raises
+    EndpointRefused or LLMBadConfig."""
+    if settings.provider == "mistral":
+        return mistral_endpoint(server=settings.server, server_url=settings.base_url,
+                                allow_non_eu=settings.allow_non_eu, eu_confirmed=settings.eu_confirmed)
+    return openai_compatible_endpoint(base_url=settings.base_url, allow_non_eu=settings.allow_non_eu,
+                                      eu_confirmed=settings.eu_confirmed)
+
+
 def settings_problem(settings: ProviderSettings) -> str | None:
     """Why `settings` cannot work (a code), checked without building a provider (no SDK import,
     no connection): for pages that only say whether the assistant is available."""
@@ -136,17 +147,27 @@ def settings_problem(settings: ProviderSettings) -> str | None:
     if not settings.model:
         return "bad_config"
     try:
-        if settings.provider == "mistral":
-            mistral_endpoint(server=settings.server, server_url=settings.base_url,
-                             allow_non_eu=settings.allow_non_eu, eu_confirmed=settings.eu_confirmed)
-        else:
-            openai_compatible_endpoint(base_url=settings.base_url, allow_non_eu=settings.allow_non_eu,
-                                       eu_confirmed=settings.eu_confirmed)
+        _checked_endpoint(settings)
     except EndpointRefused:
         return "endpoint_refused"
     except LLMBadConfig:
         return "bad_config"
     return None
+
+
+def hosting_of(settings: ProviderSettings) -> Endpoint | None:
+    """Where calls with `settings` go, and why the hosting rules allow it (its label: "Mistral AI
+    (EU)", or the host); None for the demonstration (offline) or settings that cannot work."""
+    if settings.provider == "fake" or settings_problem(settings) is not None:
+        return None
+    return _checked_endpoint(settings)
+
+
+def log_retention_months(row: LlmConfig | None) -> int:
+    """How many months the AI log keeps the texts of the centre's calls: its own setting, else
+    the operator's LLM_LOG_RETENTION_MONTHS (at least one month)."""
+    months = row.log_retention_months if row is not None else None
+    return max(1, months if months is not None else int(current_app.config["LLM_LOG_RETENTION_MONTHS"]))
 
 
 # --- providers -----------------------------------------------------------------------------------
@@ -225,6 +246,7 @@ class ConfigChange:
     quota_learner_daily_tokens: int | None = None
     quota_centre_monthly_calls: int | None = None
     quota_centre_monthly_tokens: int | None = None
+    log_retention_months: int | None = None
     confirm_eu: bool = False
 
     def __repr__(self) -> str:  # never the key
@@ -317,7 +339,7 @@ def save_config(platform_id: int, user_pk: int | None, change: ConfigChange, *,
     if record_confirmation:
         row.eu_confirmed_at, row.eu_confirmed_by = utcnow(), user_pk
     for name in ("temperature", "max_tokens", "timeout", "quota_learner_daily_calls", "quota_learner_daily_tokens",
-                 "quota_centre_monthly_calls", "quota_centre_monthly_tokens"):
+                 "quota_centre_monthly_calls", "quota_centre_monthly_tokens", "log_retention_months"):
         setattr(row, name, getattr(change, name))
     row.updated_at, row.updated_by = utcnow(), user_pk
     db.session.flush()

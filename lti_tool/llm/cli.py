@@ -44,9 +44,13 @@ def _platform(platform_id: int) -> Platform:
 @click.option("--temperature", type=float, default=None)
 @click.option("--max-tokens", type=int, default=None)
 @click.option("--timeout", type=float, default=None, help="Seconds per call, retries included.")
+@click.option("--log-retention-months", type=int, default=None,
+              help="Months the AI log keeps prompts and answers before `purge` removes them (default: kept as set, "
+                   "else LLM_LOG_RETENTION_MONTHS).")
 def llm_config(platform_id, provider, model, base_url, server, api_key_env, confirm_eu, temperature, max_tokens,
-               timeout) -> None:
-    """Set a centre's LLM provider, model, endpoint and key (the hosting rules apply)."""
+               timeout, log_retention_months) -> None:
+    """Set a centre's LLM provider, model, endpoint and key (the hosting rules apply), and how
+    long its AI log keeps texts."""
     _platform(platform_id)
     api_key = None
     if api_key_env:
@@ -59,6 +63,8 @@ def llm_config(platform_id, provider, model, base_url, server, api_key_env, conf
     for name in ("quota_learner_daily_calls", "quota_learner_daily_tokens", "quota_centre_monthly_calls",
                  "quota_centre_monthly_tokens"):
         values[name] = getattr(row, name) if row is not None else None  # quotas are kept as they are
+    values["log_retention_months"] = log_retention_months if log_retention_months is not None else (
+        row.log_retention_months if row is not None else None)
     try:
         data = LlmConfigSchema().load(values)
     except ValidationError as exc:
@@ -72,7 +78,8 @@ def llm_config(platform_id, provider, model, base_url, server, api_key_env, conf
     where = centre.endpoint_url(settings) or "offline"
     key = centre.key_hint(saved) or "none"
     click.echo(f"Platform {platform_id}: {settings.provider} model={settings.model or '-'} endpoint={where} "
-               f"key={key} eu_confirmed={'yes' if saved.eu_confirmed_at else 'no'}")
+               f"key={key} eu_confirmed={'yes' if saved.eu_confirmed_at else 'no'} "
+               f"log_retention_months={centre.log_retention_months(saved)}")
 
 
 @click.command("llm-test")

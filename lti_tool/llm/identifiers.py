@@ -3,7 +3,7 @@ addresses, French social security numbers (NIR) and IBANs.
 
 Regexes find the candidates, in the layouts people write them in; libraries say whether a
 candidate is a real identifier: phonenumbers (a number of a possible length for its country),
-python-stdnum (an IBAN of its country's layout with its check digits; a NIR's key).
+python-stdnum (the layout of each country's IBANs, from its registry; a NIR's key).
 
 - EMAIL.
 - PHONE: French numbers (06 12 34 56 78, +33/0033 forms), international numbers with a + or 00,
@@ -13,7 +13,9 @@ python-stdnum (an IBAN of its country's layout with its check digits; a NIR's ke
   for a year.
 - NIR: 13 digits and a 2-digit key, 2A/2B, 97x; a wrong or missing key only when the number is
   written with its usual spaces (a typo in the key, the key left out).
-- IBAN: in capitals, any country of the registry, spaced or not.
+- IBAN: in capitals, any country of the registry, spaced or not, of its country's length and layout
+  (where digits, where letters); the check digits are not checked: an IBAN with a typo is still
+  someone's account number.
 Not found: national phone numbers of other countries written without their + prefix; an address
 with neither number nor postcode; an IBAN in small letters.
 """
@@ -26,7 +28,7 @@ from collections.abc import Iterator
 from typing import NamedTuple
 
 import phonenumbers
-from stdnum import iban, numdb
+from stdnum import numdb
 from stdnum.fr import nir
 
 from .word_trie import trie_pattern
@@ -175,19 +177,37 @@ def _capitals(text: str) -> Iterator[Detection]:
 
 def _iban_end(text: str, start: int, stop: int) -> int | None:
     """Where the IBAN starting at `start` ends (the candidate runs to `stop`), or None: its
-    country's length of letters and digits, spaces not counted, then no letter or digit."""
-    end, count, length = start, 0, _iban_length(text[start:start + 2])
+    country's length of letters and digits, spaces not counted, then no letter or digit, in its
+    country's layout. Its check digits may be wrong (a typo): it is an account number all the same."""
+    layout = _iban_layout(text[start:start + 2])
+    if layout is None:
+        return None
+    end, count, length = start, 0, layout.length
     while count < length and end < stop:
         count += text[end].isalnum()
         end += 1
-    if count == length and not text[end:end + 1].isalnum() and iban.is_valid(
-            _SPACES.sub("", text[start:end]), check_country=False):
+    if count == length and not text[end:end + 1].isalnum() and layout.pattern.fullmatch(
+            _SPACES.sub("", text[start:end])):
         return end
     return None
 
 
+class _IbanLayout(NamedTuple):
+    length: int  # letters and digits, country code and check digits included
+    pattern: re.Pattern[str]  # the whole IBAN, without spaces
+
+
+_BBAN_PART = re.compile(r"(\d+)!([nac])")
+_BBAN_CHARS = {"n": "[0-9]", "a": "[A-Z]", "c": "[A-Za-z0-9]"}
+
+
 @functools.lru_cache(maxsize=None)
-def _iban_length(country: str) -> int:
-    """The length of the country's IBANs in python-stdnum's registry (0: not in it)."""
+def _iban_layout(country: str) -> _IbanLayout | None:
+    """The layout of the country's IBANs in python-stdnum's registry (None: not in it), e.g.
+    France's "5!n5!n11!c2!n": 5 digits, 5 digits, 11 letters or digits, 2 digits."""
     [(_, found), *_] = numdb.get("iban").info(country)
-    return 4 + sum(int(n) for n in re.findall(r"\d+", found["bban"])) if "bban" in found else 0
+    if "bban" not in found:
+        return None
+    parts = _BBAN_PART.findall(found["bban"])
+    bban = "".join(f"{_BBAN_CHARS[kind]}{{{count}}}" for count, kind in parts)
+    return _IbanLayout(4 + sum(int(count) for count, _ in parts), re.compile(f"{re.escape(country)}[0-9]{{2}}{bban}"))

@@ -1,4 +1,5 @@
-"""A centre's LLM settings, and the AI log: one row per call, with the pseudonymised prompt and answer."""
+"""A centre's LLM settings; the AI log: one row per call, with the pseudonymised prompt and answer;
+the acknowledgements of the notice about the AI assistant."""
 
 from __future__ import annotations
 
@@ -35,6 +36,9 @@ class LlmConfig(db.Model):
     quota_learner_daily_tokens: Mapped[int | None] = mapped_column()
     quota_centre_monthly_calls: Mapped[int | None] = mapped_column()
     quota_centre_monthly_tokens: Mapped[int | None] = mapped_column()
+    # How long the AI log keeps the texts of a call (prompt, answer), in months; then `lti-tool
+    # purge` removes them and keeps the figures. Null: the operator's LLM_LOG_RETENTION_MONTHS.
+    log_retention_months: Mapped[int | None] = mapped_column()
     # The admin's confirmation that a custom endpoint is hosted in the EU (cleared when it changes);
     # eu_confirmed_by is null when the operator confirmed through the CLI.
     eu_confirmed_at: Mapped[datetime | None] = mapped_column()
@@ -74,3 +78,24 @@ class AiCall(db.Model):
     latency_ms: Mapped[int] = mapped_column(default=0)
     outcome: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # When `prompt` and `answer` were emptied: past the centre's retention period (`lti-tool
+    # purge`), or with the person's data (erasure). The figures stay for the centre's usage.
+    texts_removed_at: Mapped[datetime | None] = mapped_column()
+
+
+class AiNoticeAck(db.Model):
+    """A person read the notice about the AI assistant in a course and said so (EU AI Act, article
+    50: people are told they interact with an AI system). `provider` and `endpoint` (its host,
+    "" for the demonstration) are what the notice named: when the centre moves its assistant
+    elsewhere, the notice is shown again and a new row records the new acknowledgement."""
+
+    __tablename__ = "ai_notice_ack"
+    __table_args__ = (Index("ix_ai_notice_ack_user_context", "user_pk", "context_pk"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"))
+    context_pk: Mapped[int | None] = mapped_column(ForeignKey("context.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(32))
+    endpoint: Mapped[str] = mapped_column(String(255), default="")
+    acknowledged_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import fields, pre_load, validate
 
-from ..common.schemas import BaseSchema
+from ..common.schemas import BaseSchema, UtcTime
 from .hosting import MISTRAL_SERVERS
 
 PROVIDERS = ("fake", "mistral", "openai")
@@ -30,6 +30,7 @@ class LlmConfigSchema(BaseSchema):
     quota_learner_daily_tokens = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     quota_centre_monthly_calls = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
     quota_centre_monthly_tokens = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=0))
+    log_retention_months = fields.Integer(load_default=None, allow_none=True, validate=validate.Range(min=1, max=120))
     confirm_eu = fields.Boolean(load_default=False)
 
     @pre_load
@@ -78,3 +79,11 @@ class UsageRowOut(BaseSchema):
     tokens_in = fields.Integer()
     tokens_out = fields.Integer()
     errors = fields.Integer()
+
+
+class NoticeAcknowledgementOut(BaseSchema):
+    """A person's acknowledgement of the notice about the AI assistant (models.AiNoticeAck)."""
+
+    acknowledged_at = UtcTime()
+    provider = fields.String()
+    endpoint = fields.String()

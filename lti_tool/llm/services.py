@@ -11,7 +11,9 @@
 The caller says what the call is for: the exercise (checked to belong to the launch's activity
 by the caller), the assistant's mode under the assignment's AI policy, the names the privacy
 guard must hide. What every call goes through, in order: the purpose is allowed for the launch's
-role; the mode allows the assistant (mode "off" refuses with `assistant_off`); the quotas
+role; the mode allows the assistant (mode "off" refuses with `assistant_off`); for the
+assistant's purposes, the person acknowledged the notice about it in this course
+(`ai_notice_required`, HTTP 409: see `notice`); the quotas
 (`quota_reached`, HTTP 429); the mode's system prompt; the privacy guard on every message (the
 names given, e-mails, phones, addresses, NIR, IBAN); the call (retries and circuit breaker);
 exactly one AiCall row, errors included. A failure raises ProviderFailure: a message in the
@@ -24,6 +26,7 @@ import logging
 import time
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_, select, update
@@ -31,18 +34,21 @@ from sqlalchemy import func, or_, select, update
 from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
-from ..lti.models import LaunchSession
+from ..common.time import months_before, utcnow
+from ..lti.models import LaunchSession, Platform
 from .base import ChatMessage, Completion, CompletionStream, ProviderSettings
 from .errors import LLMCircuitOpen, LLMError
 from .centre import (
     centre_config,
     check_centre_address,
     environment_settings,
+    log_retention_months,
     merge_settings,
     provider_for,
     settings_problem,
 )
-from .models import AiCall
+from .models import AiCall, AiNoticeAck, LlmConfig
+from .notice import AiNotice, acknowledgement, notice_of, record_acknowledgement
 from .privacy import Pseudonymiser, StreamRestorer
 from .prompts import system_prompt
 from .quotas import check_quotas, count_in_centre_usage, quotas_for
@@ -81,6 +87,10 @@ ERRORS = {
     "endpoint_refused": (503, _l("Your centre's AI service is not allowed by the hosting rules (EU only). Your "
                                 "text is kept; please tell your centre's administrator.")),
 }
+
+# Before a person's first use of the assistant in a course (see notice).
+NOTICE_REQUIRED = _l("Before you first use the AI assistant in this course, read the notice about it and click "
+                     "\"I understand\".")
 
 
 class AssistantError(ToolError):
@@ -134,18 +144,35 @@ class AssistantState:
     provider: str
     is_demo: bool
     configured: bool  # False: the centre's settings cannot work (the admin must fix them)
+    notice: AiNotice  # what the person reads before their first use in the course
+    acknowledged: bool  # they did (always False while the assistant is not enabled)
 
     @property
     def enabled(self) -> bool:
         return self.mode != "off" and self.configured
 
 
-def assistant_state(platform_id: int, level) -> AssistantState:
-    """The assistant next to an exercise: the mode of the assignment's AI-use `level`, and whether
-    answers are a demonstration (checked without building a provider: a page never waits for an SDK)."""
-    settings = merge_settings(environment_settings(), centre_config(platform_id))
+def assistant_state(launch: LaunchSession, level) -> AssistantState:
+    """The assistant next to an exercise: the mode of the assignment's AI-use `level`, whether
+    answers are a demonstration (checked without building a provider: a page never waits for an
+    SDK), the notice about it and whether the launch's user acknowledged it in the course."""
+    row = centre_config(launch.platform_id)
+    settings = merge_settings(environment_settings(), row)
+    notice = notice_of(settings, row)
+    configured = settings_problem(settings) is None
+    acknowledged = (level.mode != "off" and configured
+                    and acknowledgement(launch.user_pk, launch.context_pk, notice) is not None)
     return AssistantState(level.mode, MODE_LABELS.get(level.mode, level.mode), level.label, settings.provider,
-                          settings.provider == "fake", settings_problem(settings) is None)
+                          settings.provider == "fake", configured, notice, acknowledged)
+
+
+def acknowledge_notice(launch: LaunchSession) -> AiNoticeAck:
+    """Record that the launch's user read the notice about the assistant as it stands now, in the
+    launch's course (once; the time it was first acknowledged is kept). Returns the
+    acknowledgement (`acknowledged_at`). Flushes."""
+    row = centre_config(launch.platform_id)
+    return record_acknowledgement(launch, notice_of(merge_settings(environment_settings(), row), row))
+
 
 
 def _check_purpose(scope: CallScope, purpose: str) -> None:
@@ -316,6 +343,9 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
     exercise_id = exercise["id"] if exercise else None
     row = centre_config(scope.platform_id)
     settings = merge_settings(environment_settings(), row)
+    if purpose in POLICY_PURPOSES and acknowledgement(scope.user_pk, scope.context_pk,
+                                                      notice_of(settings, row)) is None:
+        raise AssistantError(NOTICE_REQUIRED, status=409, code="ai_notice_required")
     check_quotas(scope.platform_id, scope.user_pk, scope.role, quotas_for(row))
 
     guard = Pseudonymiser(sorted({name for name in names if name and name.strip()}))
@@ -369,5 +399,22 @@ def forget_texts_of(user_pk: int) -> int:
     feedback draft), keeping each call's counts (the centre's usage and costs) with no link to
     them. Returns the calls changed."""
     result = db.session.execute(update(AiCall).where(or_(AiCall.user_pk == user_pk, AiCall.subject_pk == user_pk))
-                                .values(prompt=[], answer=""))
+                                .values(prompt=[], answer="", texts_removed_at=utcnow()))
     return result.rowcount
+
+
+def purge_expired_texts(now: datetime | None = None) -> int:
+    """Empty the texts (prompt, answer) of the calls older than their centre's retention period
+    (`log_retention_months`, in calendar months before `now`), keeping each call's figures
+    (tokens, latency, outcome, model) for the centre's usage; the call is marked
+    `texts_removed_at`. A call already emptied is left alone. Returns the calls emptied."""
+    now = now or utcnow()
+    own = {row.platform_id: row for row in db.session.execute(select(LlmConfig)).scalars()}
+    emptied = 0
+    for platform_id in db.session.execute(select(Platform.id)).scalars().all():
+        cutoff = months_before(now, log_retention_months(own.get(platform_id)))
+        emptied += db.session.execute(
+            update(AiCall).where(AiCall.platform_id == platform_id, AiCall.created_at < cutoff,
+                                 AiCall.texts_removed_at.is_(None))
+            .values(prompt=[], answer="", texts_removed_at=now)).rowcount
+    return emptied

@@ -55,7 +55,7 @@ def _form_values(row, settings) -> dict[str, Any]:
     values = {"provider": settings.provider, "model": settings.model, "base_url": settings.base_url or "",
               "server": settings.server or ""}
     for name in ("temperature", "max_tokens", "timeout", "quota_learner_daily_calls", "quota_learner_daily_tokens",
-                 "quota_centre_monthly_calls", "quota_centre_monthly_tokens"):
+                 "quota_centre_monthly_calls", "quota_centre_monthly_tokens", "log_retention_months"):
         value = getattr(row, name) if row is not None else None
         values[name] = "" if value is None else value
     return values
@@ -74,6 +74,7 @@ def _settings_page(*, form: dict[str, Any] | None = None, errors: dict[str, Any]
     body = render_template(
         "llm/admin.html", launch=session, token=g.launch_token, values=values, errors=errors or {}, row=row,
         key_hint=centre.key_hint(row), env=env, allow_non_eu=env.allow_non_eu, defaults=defaults,
+        default_retention=centre.log_retention_months(None),
         confirmed_by=confirmed_by, report=report, test_results=TEST_RESULTS,
         saved=request.args.get("saved") == "1" and form is None)
     return body, status
