@@ -38,6 +38,7 @@ class Config:
     DEFAULT_DEMO_PLATFORM = False
     DEFAULT_OUTBOX_THREAD = False
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = False
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = False
 
     def __init__(self, instance_path: Path) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
@@ -80,6 +81,11 @@ class Config:
         # operator's own network)? Off in production unless the operator hosts the model there.
         self.LLM_ALLOW_INTERNAL_ENDPOINTS = env_bool("LLM_ALLOW_INTERNAL_ENDPOINTS",
                                                      self.DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS)
+        # May a platform make the tool call a private-network address off its registered origins
+        # (a service URL in a launch, the addresses of a dynamic registration)? Off in production
+        # unless the platforms live on the operator's network.
+        self.PLATFORM_ALLOW_INTERNAL_ENDPOINTS = env_bool("PLATFORM_ALLOW_INTERNAL_ENDPOINTS",
+                                                          self.DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS)
         # Quotas (0: no limit), counted from the AI log; a centre may set its own.
         self.LLM_QUOTA_LEARNER_DAILY_CALLS = env_int("LLM_QUOTA_LEARNER_DAILY_CALLS", 50)
         self.LLM_QUOTA_LEARNER_DAILY_TOKENS = env_int("LLM_QUOTA_LEARNER_DAILY_TOKENS", 50_000)
@@ -102,6 +108,7 @@ class DevelopmentConfig(Config):
     DEFAULT_DEMO_PLATFORM = True
     DEFAULT_OUTBOX_THREAD = True
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # a local Ollama or vLLM while developing
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = True  # registering a Moodle on this machine (make test-moodle)
 
 
 class TestConfig(Config):
@@ -109,6 +116,7 @@ class TestConfig(Config):
     DEFAULT_SECRET_KEY = "test-secret"
     DEFAULT_DEMO_PLATFORM = True
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # the providers' fakes listen on 127.0.0.1
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = True  # as in development; the tests of the rule turn it off
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)

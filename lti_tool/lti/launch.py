@@ -156,8 +156,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 return store.get(cache_key) or {"keys": []}
             store.set(cache_key + ":refreshed", True, 10)
         try:
-            response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"])
-            response.raise_for_status()
+            # A registered endpoint, so on the platform's origins; a redirect would leave them.
+            response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"],
+                                                  allow_redirects=False)
+            if response.status_code != 200:
+                raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
             key_set = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise LtiRefusal("platform_unreachable", detail=f"{url}: {exc}") from exc

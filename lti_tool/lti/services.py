@@ -11,6 +11,7 @@ from sqlalchemy import and_, delete, literal, select, update
 from sqlalchemy.orm import joinedload
 
 from ..common.db import insert_ignoring_conflict
+from ..common.network import origins_of
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
@@ -44,6 +45,13 @@ class PlatformSpec:
     method: str = "manual"
     product_family_code: str | None = None
     scopes: str = ""
+
+
+def platform_origins(platform) -> frozenset[str]:
+    """Where `platform` (a `Platform` row or a registry `PlatformRecord`) lives: the origins of its
+    issuer and of its registered login, token and key set URLs. The tool calls its services
+    there, and its pages may be framed there."""
+    return origins_of((platform.issuer, platform.auth_login_url, platform.auth_token_url, platform.key_set_url))
 
 
 def save_platform(spec: PlatformSpec) -> Platform:

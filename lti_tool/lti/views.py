@@ -66,6 +66,7 @@ def register():
         request.args.get("registration_token"),
         current_app.config["TOOL_BASE_URL"],
         current_app.config["HTTP_TIMEOUT"],
+        allow_internal=current_app.config["PLATFORM_ALLOW_INTERNAL_ENDPOINTS"],
     )
     platform = save_platform(spec)
     consume_invite(invite, platform)
