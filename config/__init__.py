@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,6 +30,38 @@ def env_int(name: str, default: int) -> int:
 
 class ConfigError(RuntimeError):
     """The environment does not describe a runnable tool."""
+
+
+SECRET_KEY_MIN_BITS = 256  # as much as the 32 random bytes of secrets.token_urlsafe(32)
+MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Keys published with the code: the development and test defaults, .env.example's placeholder.
+KNOWN_SECRET_KEYS = frozenset({"dev-only-secret-change-me", "test-secret", "change-me-to-a-long-random-string"})
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+_ZLIB_OVERHEAD = len(zlib.compress(b"", 9))
+
+
+def secret_key_bits(key: str) -> float:
+    """A generous estimate of how many random bits `key` holds: its length times what one
+    character carries in the smallest alphabet all its characters fit (hexadecimal 4 bits,
+    base64 6, anything else that of printable ASCII, 6.6), but never more than its size once
+    compressed, so that a repeated pattern ("passwordpassword…") counts once. A random key
+    reaches its full size; a short, repetitive or hexadecimal-short key does not."""
+    characters = set(key)
+    alphabet = 16 if characters <= _HEX else 64 if characters <= _BASE64 else 95
+    compressed = len(zlib.compress(key.encode("utf-8"), 9)) - _ZLIB_OVERHEAD
+    return min(len(key) * math.log2(alphabet), 8 * compressed)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` may not protect a production database, or None if it may."""
+    if key.strip() in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a value published with the code (a development default or .env.example's placeholder)"
+    bits = secret_key_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        return (f"SECRET_KEY is too weak: it holds about {int(bits)} random bits where at least "
+                f"{SECRET_KEY_MIN_BITS} (32 random bytes) are needed")
+    return None
 
 
 class Config:
@@ -131,6 +165,11 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
 
     def validate(self) -> None:
+        problem = secret_key_problem(self.SECRET_KEY)
+        if problem:
+            raise ConfigError(f"{problem}. It derives the key that encrypts the tool's private keys and the centres' "
+                              "AI keys: with a guessable SECRET_KEY, a copy of the database gives them away. "
+                              f"Make one with: {MAKE_A_SECRET_KEY}")
         if self.DEMO_PLATFORM:
             raise ConfigError("DEMO_PLATFORM cannot be on in production: it lets anyone launch the tool.")
         if not self.TOOL_BASE_URL.startswith("https://"):
