@@ -6,7 +6,9 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
+from ..common.csp import frame_ancestors
 from ..common.i18n import select_locale
+from ..common.network import origins_of
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
@@ -59,6 +61,8 @@ def jwks():
 
 
 def register():
+    # Framed by the platform registering the tool: the origin its configuration is read from.
+    frame_ancestors(origins_of([request.args.get("openid_configuration")]))
     invite = check_invite(request.args.get("invite"))
     spec = register_with_platform(
         current_app.extensions["lti_http"],
