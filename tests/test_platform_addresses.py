@@ -152,3 +152,16 @@ def test_dynamic_registration_on_the_issuers_origin_is_accepted(app, client, htt
     response = register(client, invite, openid_configuration=OPENID_URL)
     assert response.status_code == 200, response.get_data(as_text=True)
     assert json.loads(http_mock.calls[-1].request.body)["jwks_uri"].endswith("/lti/jwks")
+
+
+def test_the_platforms_key_set_is_fetched_without_following_a_redirect(client, http_mock, internal_service):
+    """The key set URL is registered, so on the platform's origin: a redirect would leave it."""
+    platform = TestPlatform(issuer="https://moved-moodle.test", client_id="moved")
+    http_mock.add("GET", platform.jwks_url, status=302, headers={"Location": INTERNAL})
+    platform.register()
+
+    refused = platform.launch(client)
+
+    assert refused.status_code == 502 and "platform_unreachable" in refused.get_data(as_text=True)
+    assert calls_to(http_mock, re.escape(platform.jwks_url))
+    assert not calls_to(http_mock, r"http://127\.0\.0\.1")
