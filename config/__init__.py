@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import os
+import zlib
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -30,6 +32,38 @@ class ConfigError(RuntimeError):
     """The environment does not describe a runnable tool."""
 
 
+SECRET_KEY_MIN_BITS = 256  # as much as the 32 random bytes of secrets.token_urlsafe(32)
+MAKE_A_SECRET_KEY = 'python -c "import secrets; print(secrets.token_urlsafe(48))"'
+# Keys published with the code: the development and test defaults, .env.example's placeholder.
+KNOWN_SECRET_KEYS = frozenset({"dev-only-secret-change-me", "test-secret", "change-me-to-a-long-random-string"})
+_HEX = frozenset("0123456789abcdefABCDEF")
+_BASE64 = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+_ZLIB_OVERHEAD = len(zlib.compress(b"", 9))
+
+
+def secret_key_bits(key: str) -> float:
+    """A generous estimate of how many random bits `key` holds: its length times what one
+    character carries in the smallest alphabet all its characters fit (hexadecimal 4 bits,
+    base64 6, anything else that of printable ASCII, 6.6), but never more than its size once
+    compressed, so that a repeated pattern ("passwordpassword…") counts once. A random key
+    reaches its full size; a short, repetitive or hexadecimal-short key does not."""
+    characters = set(key)
+    alphabet = 16 if characters <= _HEX else 64 if characters <= _BASE64 else 95
+    compressed = len(zlib.compress(key.encode("utf-8"), 9)) - _ZLIB_OVERHEAD
+    return min(len(key) * math.log2(alphabet), 8 * compressed)
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Why `key` may not protect a production database, or None if it may."""
+    if key.strip() in KNOWN_SECRET_KEYS:
+        return "SECRET_KEY is a value published with the code (a development default or .env.example's placeholder)"
+    bits = secret_key_bits(key)
+    if bits < SECRET_KEY_MIN_BITS:
+        return (f"SECRET_KEY is too weak: it holds about {int(bits)} random bits where at least "
+                f"{SECRET_KEY_MIN_BITS} (32 random bytes) are needed")
+    return None
+
+
 class Config:
     """Base settings. Each subclass reads the environment when instantiated."""
 
@@ -38,6 +72,7 @@ class Config:
     DEFAULT_DEMO_PLATFORM = False
     DEFAULT_OUTBOX_THREAD = False
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = False
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = False
 
     def __init__(self, instance_path: Path) -> None:
         self.SECRET_KEY = os.environ.get("SECRET_KEY") or self.DEFAULT_SECRET_KEY
@@ -88,6 +123,11 @@ class Config:
         # operator's own network)? Off in production unless the operator hosts the model there.
         self.LLM_ALLOW_INTERNAL_ENDPOINTS = env_bool("LLM_ALLOW_INTERNAL_ENDPOINTS",
                                                      self.DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS)
+        # May a platform make the tool call a private-network address off its registered origins
+        # (a service URL in a launch, the addresses of a dynamic registration)? Off in production
+        # unless the platforms live on the operator's network.
+        self.PLATFORM_ALLOW_INTERNAL_ENDPOINTS = env_bool("PLATFORM_ALLOW_INTERNAL_ENDPOINTS",
+                                                          self.DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS)
         # Quotas (0: no limit), counted from the AI log; a centre may set its own.
         self.LLM_QUOTA_LEARNER_DAILY_CALLS = env_int("LLM_QUOTA_LEARNER_DAILY_CALLS", 50)
         self.LLM_QUOTA_LEARNER_DAILY_TOKENS = env_int("LLM_QUOTA_LEARNER_DAILY_TOKENS", 50_000)
@@ -113,6 +153,7 @@ class DevelopmentConfig(Config):
     DEFAULT_DEMO_PLATFORM = True
     DEFAULT_OUTBOX_THREAD = True
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # a local Ollama or vLLM while developing
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = True  # registering a Moodle on this machine (make test-moodle)
 
 
 class TestConfig(Config):
@@ -120,6 +161,7 @@ class TestConfig(Config):
     DEFAULT_SECRET_KEY = "test-secret"
     DEFAULT_DEMO_PLATFORM = True
     DEFAULT_LLM_ALLOW_INTERNAL_ENDPOINTS = True  # the providers' fakes listen on 127.0.0.1
+    DEFAULT_PLATFORM_ALLOW_INTERNAL_ENDPOINTS = True  # as in development; the tests of the rule turn it off
 
     def __init__(self, instance_path: Path) -> None:
         super().__init__(instance_path)
@@ -134,6 +176,11 @@ class ProductionConfig(Config):
     ENV_NAME = "production"
 
     def validate(self) -> None:
+        problem = secret_key_problem(self.SECRET_KEY)
+        if problem:
+            raise ConfigError(f"{problem}. It derives the key that encrypts the tool's private keys and the centres' "
+                              "AI keys: with a guessable SECRET_KEY, a copy of the database gives them away. "
+                              f"Make one with: {MAKE_A_SECRET_KEY}")
         if self.DEMO_PLATFORM:
             raise ConfigError("DEMO_PLATFORM cannot be on in production: it lets anyone launch the tool.")
         if not self.TOOL_BASE_URL.startswith("https://"):

@@ -19,6 +19,7 @@ from .grading.blueprint import bp as grading_bp
 from .records.blueprint import bp as records_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
+from .common import csp
 from .common.fragments import shared_fragment
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
 from .common.logging import install_redaction
@@ -73,6 +74,7 @@ def configure_extensions(app: Flask) -> None:
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment
+    app.jinja_env.globals["csp_nonce"] = csp.nonce
     app.jinja_env.filters["local_time"] = local_time
 
 
@@ -128,9 +130,12 @@ def configure_security_headers(app: Flask) -> None:
         # Launch tokens travel in our URLs: never leak them through the Referer header.
         response.headers.setdefault("Referrer-Policy", "no-referrer")
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        # The tool lives in Moodle's iframe: framing is allowed, but pages are not cached, nor
-        # anything behind a launch token (learners' work as JSON or CSV included).
+        # Pages are not cached, nor anything behind a launch token (learners' work as JSON or CSV
+        # included).
         if response.mimetype == "text/html" or request.path.startswith("/t/"):
             response.headers.setdefault("Cache-Control", "no-store")
+        # Framed only where the view said (its platform), scripts only the tool's (common.csp).
+        if response.mimetype == "text/html":
+            response.headers.setdefault("Content-Security-Policy", csp.policy())
         return response
 

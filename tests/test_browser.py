@@ -298,6 +298,10 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         assert "Rendu" in record.inner_text() and "Niveau au-dessus de la politique" in record.inner_text()
         axe_scan(page, "follow-up-record", output_dir)
         page.screenshot(path=output_dir / "follow-up-record.png", full_page=True)
+        # Its Print button works under the page's Content-Security-Policy (a script of the tool's).
+        tool_frame(page).evaluate("() => { window.printed = 0; window.print = () => { window.printed += 1; }; }")
+        frame.locator('[data-action="print"]').click()
+        assert tool_frame(page).evaluate("() => window.printed") == 1
     finally:
         context.close()
 
@@ -310,7 +314,9 @@ def axe_scan(page, label: str, output_dir: Path) -> None:
     serious or critical violation, naming the rule and the elements."""
     assert AXE.exists(), "axe-core is missing: `make test` installs it (npm)"
     frame = tool_frame(page)
-    frame.add_script_tag(path=str(AXE))
+    # Evaluated through the DevTools protocol, not added as a <script>: the page's Content-Security-
+    # Policy rightly refuses an inline script without its nonce.
+    frame.evaluate(AXE.read_text(encoding="utf-8") + "\n;undefined")
     result = frame.evaluate("""async () => {
         const r = await axe.run(document, {runOnly: {type: "tag", values: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]}});
         return r.violations.map(v => ({id: v.id, impact: v.impact, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}));
@@ -370,5 +376,59 @@ def test_trainer_places_two_items_and_the_learner_finds_goal_and_wheel_again(pla
         open_placed("m4.t3.e1")
         assert frame.locator('form[data-exercise="m4.t3.e1"] input[type="range"]').nth(5).input_value() == "8"
         assert frame.locator('form[data-exercise="m4.t3.e1"] [data-wheel] svg').count() == 1
+    finally:
+        context.close()
+
+
+def test_the_registration_page_works_in_the_platforms_dialog_and_nowhere_else(playwright_api, server, tmp_path):
+    """Moodle frames /lti/register before the platform is registered: under the page's
+    Content-Security-Policy (framed by the origin of its openid_configuration) the page shows and
+    its Finish button tells the dialog to close; framed by another site, Chromium refuses it."""
+    import html
+    from urllib.parse import urlencode
+
+    import responses
+    from flask import request
+
+    from lti_tool.extensions import db
+    from lti_tool.lti.services import create_invite
+
+    from .test_registration import MOODLE, openid_configuration
+
+    moodle = server.platform_url  # Moodle's part, on another site than the tool
+    config = json.loads(json.dumps(openid_configuration()).replace(MOODLE, moodle))
+    with server.app.app_context():
+        invites = [create_invite(3600), create_invite(3600)]
+        db.session.commit()
+
+    def manage_tools():
+        """Moodle's page opening the registration in a dialog, served by the live server (a page
+        Chromium counts as on this machine), with a policy of its own."""
+        register = server.tool_url + "/lti/register?" + urlencode(
+            {"invite": request.args["invite"], "openid_configuration": moodle + "/mod/lti/openid-configuration.php"})
+        page = (f'<!doctype html><title>Manage tools</title><iframe id="dialog" src="{html.escape(register)}"></iframe>'
+                '<script>addEventListener("message", e => { document.title = e.data.subject; });</script>')
+        return page, {"Content-Security-Policy": "script-src 'unsafe-inline'"}
+
+    server.app.add_url_rule("/test-moodle/manage-tools", view_func=manage_tools)
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        with responses.RequestsMock(assert_all_requests_are_fired=False) as platform_side:
+            platform_side.add("GET", moodle + "/mod/lti/openid-configuration.php", json=config)
+            platform_side.add("POST", config["registration_endpoint"], json={"client_id": "browser-1"})
+            page = first_page(context)
+            page.goto(f"{moodle}/test-moodle/manage-tools?invite={invites[0]}")
+            dialog = page.frame_locator("#dialog")
+            dialog.locator('[data-testid="registered"]').wait_for(state="visible")
+            dialog.locator("#close").click()
+            page.wait_for_function("document.title === 'org.imsglobal.lti.close'")
+
+            elsewhere = context.new_page()  # the same page on another site: the tool's own
+            with elsewhere.expect_response(lambda r: "/lti/register" in r.url) as answered:
+                elsewhere.goto(f"{server.tool_url}/test-moodle/manage-tools?invite={invites[1]}")
+            assert answered.value.headers["content-security-policy"].endswith("frame-ancestors " + moodle)
+            elsewhere.wait_for_load_state("load")  # the page, and what its frame shows
+            assert elsewhere.frame_locator("#dialog").locator('[data-testid="registered"]').count() == 0, \
+                "another site framed the registration page"
     finally:
         context.close()

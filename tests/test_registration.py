@@ -90,7 +90,10 @@ def test_dynamic_registration_end_to_end(app, client, moodle, http_mock):
     response = register(client, invite)
     page = html.unescape(response.get_data(as_text=True))
     assert response.status_code == 200, page
-    assert "org.imsglobal.lti.close" in page  # closes Moodle's registration dialog
+    assert "/static/registered.js" in page  # its "Finish" closes Moodle's registration dialog:
+    script = client.get("/static/registered.js")
+    assert "org.imsglobal.lti.close" in script.get_data(as_text=True)
+    script.close()
     assert "attend maintenant d'être activé" in page  # Moodle keeps the tool pending
 
     # What the tool asked for.

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import logging
+import secrets
 import uuid
 
 import pytest
@@ -15,6 +17,9 @@ from lti_tool.extensions import db
 from lti_tool.lti.roles import map_roles
 
 from .lti_platform import LIS, landing_url
+
+# What `python -c "import secrets; print(secrets.token_urlsafe(48))"` prints: a key production takes.
+STRONG_KEY = "q5yC0cD8m3Wf1xJvKpR7tLzN2bHs9GaE4uYoVi6eXwTn-jMk_QdZrUlFgBhS0aPc"
 
 
 def test_healthz_reports_the_database(client):
@@ -31,7 +36,7 @@ def test_healthz_is_503_when_the_database_is_unreachable(database_url):
 
 
 def test_production_refuses_the_demo_platform(tmp_path, monkeypatch):
-    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("TOOL_BASE_URL", "https://tool.example")
     monkeypatch.setenv("DEMO_PLATFORM", "1")
     with pytest.raises(ConfigError, match="DEMO_PLATFORM"):
@@ -42,16 +47,52 @@ def test_production_needs_a_secret_key_and_https(tmp_path, monkeypatch):
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(ConfigError, match="SECRET_KEY"):
         load_config("production", tmp_path)
-    monkeypatch.setenv("SECRET_KEY", "s")
+    monkeypatch.setenv("SECRET_KEY", STRONG_KEY)
     monkeypatch.setenv("TOOL_BASE_URL", "http://tool.example")
     with pytest.raises(ConfigError, match="https"):
         load_config("production", tmp_path)
 
 
+@pytest.mark.parametrize("weak", [
+    "a",
+    "dev-only-secret-change-me",  # the development default
+    "test-secret",  # the tests' default
+    "change-me-to-a-long-random-string",  # .env.example's placeholder, copied as is
+    "  change-me-to-a-long-random-string ",
+    "0b4f7c1e9a2d8b3f6e5c0a1d7b9e2f4c",  # 16 random bytes in hexadecimal: half what is needed
+    "Mentorat-IA-2026!" * 6,  # long, but a pattern repeated
+    "a" * 200,
+])
+def test_production_refuses_a_weak_or_published_secret_key(tmp_path, monkeypatch, weak):
+    """SECRET_KEY derives the key that encrypts the tool's private keys and the centres' AI keys:
+    a guessable one lets whoever holds a copy of the database decrypt them offline."""
+    for name, value in (("SECRET_KEY", weak), ("TOOL_BASE_URL", "https://tool.example"), ("DEMO_PLATFORM", "0"),
+                        ("REDIS_URL", "redis://127.0.0.1:6379/0")):
+        monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match="SECRET_KEY") as refused:
+        load_config("production", tmp_path)
+    assert 'python -c "import secrets; print(secrets.token_urlsafe(48))"' in str(refused.value)
+    monkeypatch.setenv("LTI_TOOL_ENV", "development")
+    assert load_config("development", tmp_path).SECRET_KEY == weak  # development takes any key
+
+
+@pytest.mark.parametrize("make", [
+    lambda: secrets.token_urlsafe(48), lambda: secrets.token_urlsafe(32), lambda: secrets.token_hex(32),
+    lambda: base64.b64encode(secrets.token_bytes(32)).decode(),  # openssl rand -base64 32
+])
+def test_production_takes_a_key_of_32_random_bytes_or_more(tmp_path, monkeypatch, make):
+    for name, value in (("TOOL_BASE_URL", "https://tool.example"), ("DEMO_PLATFORM", "0"),
+                        ("REDIS_URL", "redis://127.0.0.1:6379/0")):
+        monkeypatch.setenv(name, value)
+    for _ in range(200):  # whatever the draw
+        monkeypatch.setenv("SECRET_KEY", make())
+        assert load_config("production", tmp_path).ENV_NAME == "production"
+
+
 def test_production_needs_redis_and_the_compiled_french_interface(tmp_path, monkeypatch, database_url):
     import lti_tool
 
-    for name, value in (("SECRET_KEY", "s"), ("TOOL_BASE_URL", "https://tool.example"), ("DEMO_PLATFORM", "0"),
+    for name, value in (("SECRET_KEY", STRONG_KEY), ("TOOL_BASE_URL", "https://tool.example"), ("DEMO_PLATFORM", "0"),
                         ("DATABASE_URL", database_url)):
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("REDIS_URL", raising=False)

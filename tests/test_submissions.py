@@ -260,7 +260,7 @@ def test_a_submission_is_a_frozen_numbered_version_with_a_printable_receipt(clie
     assert body["version"] == 1 and body["receipt"].startswith("MIA-")
     receipt = page(client, body["receipt_url"])
     assert body["receipt"] in receipt and "Accueillir mon apprentie" in receipt and "Le Chat (Mistral)" in receipt
-    assert "window.print()" in receipt
+    assert 'data-action="print"' in receipt and "/static/print.js" in receipt
     frozen = client.get(url + "submissions/1").get_json()
     assert frozen["answers"]["exercises"]["m1.t2.e1"]["answers"] == SMART
     assert frozen["answers"]["exercises"]["m1.t2.e1"]["exercise"]["title"]  # the text it answered

@@ -5,9 +5,11 @@ from __future__ import annotations
 from flask import g, redirect, render_template, url_for
 
 from ..catalogue.services import get_catalogue
+from ..common.csp import allow_form_action
 from ..common.errors import ToolError
 from ..common.http import form_body
 from ..common.i18n import lazy_gettext as _l
+from ..common.network import origin_of
 from ..common.schemas import load_or_422
 from ..llm.services import assistant_state
 from ..lti.access import current_launch, launch_required
@@ -124,6 +126,7 @@ def deep_link_submit():
     if len(data["items"]) > 1 and not _accepts_multiple(session):
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
+    allow_form_action(origin_of(return_url))  # the signed answer goes back to the platform
     return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token})
 
 

@@ -5,6 +5,7 @@ from flask import Blueprint
 from . import api, views
 
 bp = Blueprint("demo", __name__, url_prefix="/demo")
+bp.before_request(views.demo_page_policy)
 
 bp.add_url_rule("", view_func=views.index, methods=["GET"])
 bp.add_url_rule("/launch", view_func=views.launch, methods=["POST"])

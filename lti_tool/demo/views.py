@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
-from ..common.i18n import normalise_locale
+from ..common.csp import allow_form_action, allow_frames, frame_ancestors
 from ..common.errors import ToolError
+from ..common.i18n import normalise_locale
+from ..common.network import origin_of
 from . import gradebook, services
+
+
+def demo_page_policy() -> None:
+    """The demo platform's pages frame the tool and post to it, as Moodle's do; they are framed
+    by the demo platform itself only."""
+    tool = origin_of(current_app.config["TOOL_BASE_URL"])
+    frame_ancestors(["'self'"])
+    allow_frames(tool)
+    allow_form_action(tool)
 
 
 def index():

@@ -10,6 +10,7 @@ from typing import Any
 
 import requests
 
+from ..common.network import AddressRefused, check_outgoing_url
 from .token import AccessToken, ServiceTokens, Signer, TokenEndpoint, TokenError, normalise_scopes, retry_after_seconds
 
 log = logging.getLogger(__name__)
@@ -69,8 +70,16 @@ class ServiceClient:
 
     def request(self, method: str, url: str, *, accept: str | None = None, content_type: str | None = None,
                 json_body: Any = None, params: dict[str, str] | None = None) -> requests.Response:
-        """The platform's answer (any status but 401 twice); raises `ServiceError` on transport
-        failures and `TokenError` when no token can be had."""
+        """The platform's answer (any status but 401 twice; a redirect is an answer, not followed).
+        Raises `ServiceError` on transport failures, `TokenError` when no token can be had, and
+        `AddressRefused`, before anything is sent, when `url` is off the platform's registered
+        origins and inside a private network (unless the operator allows such addresses)."""
+        try:
+            check_outgoing_url(url, origins=self.endpoint.origins, allow_internal=self.tokens.allow_internal)
+        except AddressRefused as refused:
+            log.warning("platform service URL refused", extra={"platform_id": self.endpoint.platform_id,
+                                                               "url": refused.url, "reason": refused.reason})
+            raise
         for refreshed in (False, True):
             token = self._access_token()
             headers = {"Authorization": f"Bearer {token.value}"}
@@ -82,7 +91,7 @@ class ServiceClient:
                 headers["Content-Type"] = content_type or "application/json"
             try:
                 response = self.tokens.http.request(method, url, params=params, data=data, headers=headers,
-                                                    timeout=self.tokens.timeout)
+                                                    timeout=self.tokens.timeout, allow_redirects=False)
             except requests.Timeout as exc:
                 raise ServiceError(f"timeout on {method} {_no_query(url)}") from exc
             except requests.RequestException as exc:
@@ -110,4 +119,4 @@ def _no_query(url: str) -> str:
     return url.split("?", 1)[0]
 
 
-__all__ = ["ServiceClient", "ServiceError", "TokenError", "redact"]
+__all__ = ["AddressRefused", "ServiceClient", "ServiceError", "TokenError", "redact"]

@@ -27,7 +27,7 @@ from sqlalchemy.orm import aliased
 from ..extensions import db
 from ..lti.models import Platform, ResourceLink
 from .ags import AgsEndpoint, LineItemTarget, NoLineItem, ResolvedLineItem, post_score, resolve_line_item, score_body
-from .client import ServiceClient, ServiceError, redact
+from .client import AddressRefused, ServiceClient, ServiceError, redact
 from .models import FAILED, PENDING, SENDING, SENT, SUPERSEDED, WAITING_STATUSES, LinkLineItem, ScoreOutbox
 from .services import newer_sent_exists
 from .token import ServiceTokens, Signer, TokenEndpoint, TokenError, published_signing_material
@@ -316,6 +316,8 @@ def send(item: Claimed, sender: Sender, memo: dict[int, str], signer: Signer | N
         return Outcome("sent", timestamp=timestamp, lineitem_url=url)
     except NoLineItem as exc:
         return Outcome("failed", "no_line_item", f"no line item for the link and {exc.reason}")
+    except AddressRefused as exc:  # the same URL would be refused again: the trainer must be told
+        return Outcome("failed", "address_refused", str(exc))
     except TokenError as exc:
         if not exc.retryable:
             return Outcome("failed", exc.code, exc.detail)

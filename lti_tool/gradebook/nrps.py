@@ -11,7 +11,7 @@ from flask import current_app
 
 from ..common.i18n import lazy_gettext as _l
 from ..lti.models import LaunchSession
-from .client import ServiceClient, ServiceError
+from .client import AddressRefused, ServiceClient, ServiceError
 from .token import ServiceTokens, TokenEndpoint, TokenError
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class Member:
 class RosterUnavailable:
     """Why the roster cannot be shown; `message` says it to the trainer."""
 
-    code: str  # no_service | token_refused | unreachable | refused
+    code: str  # no_service | token_refused | unreachable | refused | address_refused
     detail: str = ""
 
     @property
@@ -68,6 +68,9 @@ ROSTER_MESSAGES = {
                         "activated in Moodle and allowed to use the names and roles service."),
     "unreachable": _l("The platform could not be reached to read the course roster. Try again in a moment."),
     "refused": _l("The platform refused to give the course roster."),
+    "address_refused": _l("The course roster was not read: the platform's settings send the tool to an address "
+                          "outside the platform's own site, inside a private network, which the tool does not "
+                          "call. The platform's administrator should check the tool's registration."),
 }
 
 
@@ -139,6 +142,8 @@ def course_members(launch: LaunchSession, *, tokens: ServiceTokens | None = None
     client = ServiceClient(tokens, TokenEndpoint.of(launch.platform), (SCOPE_MEMBERSHIPS,))
     try:
         members = [m for m in fetch_members(client, learners_url(url)) if m.is_learner]
+    except AddressRefused as exc:
+        return RosterUnavailable("address_refused", str(exc))
     except TokenError as exc:
         log.warning("roster token refused", extra={"platform_id": launch.platform_id, "code": exc.code})
         return RosterUnavailable("unreachable" if exc.retryable and exc.code == "token_unreachable"

@@ -65,6 +65,9 @@ ERROR_MESSAGES = {
                        "who can be graded in this course."),
     "conflict": _l("The platform holds a more recent grade for this learner (changed in its gradebook?). This "
                    "one was not sent."),
+    "address_refused": _l("The grade was not sent: the platform's settings send the tool to an address outside "
+                          "the platform's own site, inside a private network, which the tool does not call. The "
+                          "platform's administrator should check the tool's registration."),
     "unreachable": _l("The platform could not be reached."),
     "http_error": _l("The platform answered with an error."),
     "internal_error": _l("The tool could not send the grade because of an internal error."),

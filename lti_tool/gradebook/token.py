@@ -28,6 +28,7 @@ from ..common.store import KeyValueStore
 from ..extensions import db
 from ..lti.keys import signing_material
 from ..lti.models import ToolKey
+from ..lti.services import platform_origins
 
 log = logging.getLogger(__name__)
 
@@ -47,11 +48,14 @@ class TokenEndpoint:
     client_id: str
     token_url: str
     audience: str | None = None
+    # The platform's registered origins: its services are called there whatever the address.
+    origins: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, platform) -> TokenEndpoint:
         """From a `Platform` row or a registry `PlatformRecord`."""
-        return cls(platform.id, platform.client_id, platform.auth_token_url, platform.auth_audience)
+        return cls(platform.id, platform.client_id, platform.auth_token_url, platform.auth_audience,
+                   platform_origins(platform))
 
 
 @dataclass(frozen=True)
@@ -127,18 +131,21 @@ class ServiceTokens:
     _locks_guard = threading.Lock()
 
     def __init__(self, http: requests.Session, store: KeyValueStore, *, signer: Signer | None = None,
-                 timeout: float = 10, clock: Callable[[], float] = time.time) -> None:
+                 timeout: float = 10, clock: Callable[[], float] = time.time, allow_internal: bool = False) -> None:
         self.http = http
         self.store = store
         self.signer = signer or published_signing_material
         self.timeout = timeout
         self.clock = clock
+        # May the services of a platform be called off its origins inside a private network?
+        self.allow_internal = allow_internal
         self.requests_made = 0
 
     @classmethod
     def for_app(cls, **kwargs) -> ServiceTokens:
         app = current_app
         kwargs.setdefault("timeout", app.config["HTTP_TIMEOUT"])
+        kwargs.setdefault("allow_internal", app.config["PLATFORM_ALLOW_INTERNAL_ENDPOINTS"])
         return cls(kwargs.pop("http", None) or app.extensions["lti_http"],
                    kwargs.pop("store", None) or app.extensions["lti_store"], **kwargs)
 
@@ -196,8 +203,9 @@ class ServiceTokens:
         }
         self.requests_made += 1
         try:
+            # A registered endpoint, so on the platform's origins; a redirect would leave them.
             response = self.http.post(endpoint.token_url, data=data, headers={"Accept": "application/json"},
-                                      timeout=self.timeout)
+                                      timeout=self.timeout, allow_redirects=False)
         except requests.Timeout as exc:
             raise TokenError("token_unreachable", f"timeout on {endpoint.token_url}") from exc
         except requests.RequestException as exc:

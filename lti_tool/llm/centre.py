@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 from flask import current_app
 from sqlalchemy import select
 
+from ..common.network import address_kind
 from ..common.security import SecretUnreadable, decrypt_secret, encrypt_secret
 from ..extensions import db
 from ..common.time import utcnow
@@ -32,7 +33,6 @@ from .hosting import (
     Endpoint,
     EndpointRefused,
     classify_host,
-    address_kind,
     mistral_endpoint,
     openai_compatible_endpoint,
 )

@@ -9,7 +9,6 @@ has confirmed it is hosted in the EU (`eu_confirmed`), a decision the caller rec
 from __future__ import annotations
 
 import ipaddress
-import socket
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
@@ -162,17 +161,3 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
-
-
-def address_kind(host: str) -> Literal["public", "internal", "unresolvable"]:
-    """Where `host` (an IP literal, or a name resolved now) points: "internal" if any of its
-    addresses is in a private network (loopback, private, link-local such as cloud metadata,
-    shared or reserved ranges), "unresolvable" if it has none, else "public"."""
-    try:
-        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
-    except (OSError, UnicodeError):
-        return "unresolvable"
-    for info in infos:
-        if not ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]).is_global:
-            return "internal"
-    return "public" if infos else "unresolvable"

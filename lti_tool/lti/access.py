@@ -6,16 +6,18 @@ from functools import wraps
 
 from flask import g
 
+from ..common.csp import frame_ancestors
 from ..common.i18n import use_locale
 from .errors import LtiRefusal
 from .models import LaunchSession
-from .services import find_launch_session
+from .services import find_launch_session, platform_origins
 
 
 def launch_required(*roles: str):
     """Resolve `token` (a view argument) to the launch session, in `g.launch`.
 
-    Expired or unknown tokens get a clear 401; a role outside `roles` (if given) a 403.
+    Expired or unknown tokens get a clear 401; a role outside `roles` (if given) a 403. The
+    page, or its refusal, may be framed by the session's platform only.
     The token is dropped from the view's arguments so views never handle it.
     """
 
@@ -23,6 +25,10 @@ def launch_required(*roles: str):
         @wraps(view)
         def wrapper(*args, token: str, **kwargs):
             session = find_launch_session(token)
+            if session is not None:  # its platform frames its pages, and the refusal of an expired one
+                frame_ancestors(platform_origins(session.platform))
+            if session is None or not session.is_live:
+                raise LtiRefusal("session_expired")
             use_locale(session.locale)
             if roles and session.role not in roles:
                 raise LtiRefusal("forbidden_role")

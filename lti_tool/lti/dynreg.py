@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 import requests
 from marshmallow import ValidationError
 
+from ..common.network import AddressRefused, check_outgoing_url, origin_of
 from .errors import LtiRefusal
 from .schemas import TOOL_CONFIG, OpenIdConfigurationSchema, RegistrationResponseSchema
 from .services import PlatformSpec
@@ -72,37 +73,49 @@ def registration_request(base_url: str, supported_scopes: list[str]) -> dict:
     }
 
 
-def _same_origin(a: str, b: str) -> bool:
-    pa, pb = urlsplit(a), urlsplit(b)
-    return (pa.scheme, pa.netloc.lower()) == (pb.scheme, pb.netloc.lower())
+def _check_address(url: str, origins: frozenset[str], allow_internal: bool) -> None:
+    try:
+        check_outgoing_url(url, origins=origins, allow_internal=allow_internal)
+    except AddressRefused as refused:
+        log.warning("registration address refused: %s", refused)
+        raise LtiRefusal("registration_address_refused", detail=str(refused)) from refused
 
 
 def register_with_platform(
     http: requests.Session, openid_configuration_url: str | None, registration_token: str | None,
-    base_url: str, timeout: int,
+    base_url: str, timeout: int, *, allow_internal: bool,
 ) -> PlatformSpec:
     """Read the platform's configuration, post our registration, return what to store.
 
-    Raises a refusal naming whose fault it is: a bad start (the platform's parameters) or a
-    platform error (unreachable, invalid configuration, registration refused).
+    Every address the platform gives (its configuration's, the registration endpoint, and the
+    login, token and key set URLs it will be called at afterwards) is on the issuer's origin or
+    outside any private network, unless `allow_internal`: the tool calls them from its own network.
+    Redirects are not followed. Raises a refusal naming whose fault it is: a bad start (the
+    platform's parameters), a refused address, or a platform error (unreachable, invalid
+    configuration, registration refused).
     """
-    if not openid_configuration_url or urlsplit(openid_configuration_url).scheme not in ("http", "https"):
+    if not openid_configuration_url or origin_of(openid_configuration_url) is None:
         raise LtiRefusal("registration_bad_request")
+    _check_address(openid_configuration_url, frozenset(), allow_internal)
     headers = {"Authorization": f"Bearer {registration_token}"} if registration_token else {}
     try:
-        response = http.get(openid_configuration_url, headers=headers, timeout=timeout)
+        response = http.get(openid_configuration_url, headers=headers, timeout=timeout, allow_redirects=False)
         response.raise_for_status()
         config = OpenIdConfigurationSchema().load(response.json())
     except (requests.RequestException, ValueError, ValidationError) as exc:
         log.warning("openid configuration unusable: %s", exc)
         raise LtiRefusal("registration_platform_error", detail=str(exc)) from exc
-    if not _same_origin(config["issuer"], openid_configuration_url):
+    issuer_origin = origin_of(config["issuer"])
+    if issuer_origin is None or issuer_origin != origin_of(openid_configuration_url):
         log.warning("issuer %s does not match configuration URL origin", config["issuer"])
         raise LtiRefusal("registration_platform_error", detail="issuer/origin mismatch")
+    for key in ("registration_endpoint", "authorization_endpoint", "token_endpoint", "jwks_uri"):
+        _check_address(config[key], frozenset({issuer_origin}), allow_internal)
 
     payload = registration_request(base_url, config["scopes_supported"])
     try:
-        response = http.post(config["registration_endpoint"], json=payload, headers=headers, timeout=timeout)
+        response = http.post(config["registration_endpoint"], json=payload, headers=headers, timeout=timeout,
+                             allow_redirects=False)
         response.raise_for_status()
         answer = RegistrationResponseSchema().load(response.json())
     except requests.HTTPError as exc:

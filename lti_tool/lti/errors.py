@@ -93,6 +93,13 @@ MESSAGES = {
         _l("The platform did not start the registration correctly (openid_configuration is missing or invalid)."),
         _l("Paste the registration URL in Moodle: Site administration > Plugins > External tool > Manage tools."),
     ),
+    "registration_address_refused": (
+        403,
+        _l("The platform gave addresses the tool does not call: inside a private network, and not on the "
+           "platform's own site."),
+        _l("Check the registration URL pasted in the platform. If the platform is on the tool operator's own "
+           "network, the operator can allow it (PLATFORM_ALLOW_INTERNAL_ENDPOINTS)."),
+    ),
     "registration_platform_error": (
         502,
         _l("The platform refused or failed the registration."),

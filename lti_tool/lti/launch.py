@@ -13,10 +13,11 @@ import requests
 from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 
+from ..common.csp import frame_ancestors
 from ..common.i18n import normalise_locale, use_locale
 from .errors import LtiRefusal
 from .registry import PlatformRecord
-from .services import adopt_first_deployment
+from .services import adopt_first_deployment, issuer_origins, platform_origins
 from .state import adapters, get_store
 from .toolconf import DbToolConf, ToolRegistration
 
@@ -108,6 +109,8 @@ class ToolMessageLaunch(FlaskMessageLaunch):
         if not isinstance(header, dict) or not isinstance(body, dict):
             raise LtiRefusal("malformed_jwt")
         self._jwt = {"header": header, "body": body}
+        if isinstance(body.get("iss"), str):  # until the platform is known, where a refusal shows
+            frame_ancestors(issuer_origins(body["iss"]))
         presentation = body.get(CLAIM + "launch_presentation")
         self.locale = normalise_locale(presentation.get("locale")) if isinstance(presentation, dict) else None
         use_locale(self.locale)
@@ -131,6 +134,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 raise LtiRefusal("unknown_issuer", detail=iss)
             raise LtiRefusal("unknown_client_id", detail=client_id)
         self._registration = registration
+        frame_ancestors(platform_origins(registration.platform))
         return self
 
     def get_client_id(self) -> str:
@@ -156,8 +160,11 @@ class ToolMessageLaunch(FlaskMessageLaunch):
                 return store.get(cache_key) or {"keys": []}
             store.set(cache_key + ":refreshed", True, 10)
         try:
-            response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"])
-            response.raise_for_status()
+            # A registered endpoint, so on the platform's origins; a redirect would leave them.
+            response = self._requests_session.get(url, timeout=current_app.config["HTTP_TIMEOUT"],
+                                                  allow_redirects=False)
+            if response.status_code != 200:
+                raise requests.HTTPError(f"HTTP {response.status_code}", response=response)
             key_set = response.json()
         except (requests.RequestException, ValueError) as exc:
             raise LtiRefusal("platform_unreachable", detail=f"{url}: {exc}") from exc

@@ -7,7 +7,9 @@ import secrets
 from flask import current_app, render_template
 from pylti1p3.contrib.flask import FlaskOIDCLogin
 
+from ..common.csp import frame_ancestors
 from .errors import LtiRefusal
+from .services import issuer_origins, platform_origins
 from .state import LOGIN_STATE_TTL, adapters, cookies_can_be_secure
 from .toolconf import DbToolConf, ToolRegistration
 
@@ -28,6 +30,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
         iss = self._get_request_param("iss")
         if not iss:
             raise LtiRefusal("missing_issuer")
+        frame_ancestors(issuer_origins(iss))  # the cookie check, or a refusal, shows in its frame
         if not self._get_request_param("login_hint"):
             raise LtiRefusal("missing_login_hint")
         target = self._get_request_param("target_link_uri")
@@ -40,6 +43,7 @@ class ToolOIDCLogin(FlaskOIDCLogin):
             if not self._tool_config.issuer_known(iss):
                 raise LtiRefusal("unknown_issuer", detail=iss)
             raise LtiRefusal("unknown_client_id", detail=f"{iss} {client_id}")
+        frame_ancestors(platform_origins(registration.platform))
         return registration
 
     def _generate_nonce(self) -> str:

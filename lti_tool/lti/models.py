@@ -145,5 +145,9 @@ class LaunchSession(db.Model):
 
     platform: Mapped[Platform] = relationship()
     user: Mapped[LtiUser] = relationship()
+
+    @property
+    def is_live(self) -> bool:
+        return self.expires_at > utcnow()
     context: Mapped[Context | None] = relationship()
     resource_link: Mapped[ResourceLink | None] = relationship()

@@ -11,12 +11,13 @@ from sqlalchemy import and_, delete, literal, select, update
 from sqlalchemy.orm import joinedload
 
 from ..common.db import insert_ignoring_conflict
+from ..common.network import origins_of
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
 from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink
 from ..common.time import utcnow
-from .registry import forget_platforms
+from .registry import forget_platforms, platforms_of
 from .roles import map_roles
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,20 @@ class PlatformSpec:
     method: str = "manual"
     product_family_code: str | None = None
     scopes: str = ""
+
+
+def platform_origins(platform) -> frozenset[str]:
+    """Where `platform` (a `Platform` row or a registry `PlatformRecord`) lives: the origins of its
+    issuer and of its registered login, token and key set URLs. The tool calls its services
+    there, and its pages may be framed there."""
+    return origins_of((platform.issuer, platform.auth_login_url, platform.auth_token_url, platform.key_set_url))
+
+
+def issuer_origins(issuer: str) -> frozenset[str]:
+    """Where the platform that says it is `issuer` lives, before its launch is verified: the
+    registered origins of the platforms registered under `issuer`, or the issuer's own origin
+    when none is (where the refusal saying so is shown)."""
+    return frozenset().union(*map(platform_origins, platforms_of(issuer))) or origins_of((issuer,))
 
 
 def save_platform(spec: PlatformSpec) -> Platform:
@@ -372,17 +387,15 @@ def store_as_claimed(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser,
     return user, context, link
 
 
-def find_launch_session(token: str) -> LaunchSession:
-    """The live launch session for `token`; a refusal if unknown or expired."""
-    session = db.session.execute(
+def find_launch_session(token: str) -> LaunchSession | None:
+    """The launch session for `token`, live or expired (`is_live` says), with its platform, user,
+    course and link; None if the token is unknown."""
+    return db.session.execute(
         select(LaunchSession)
         .where(LaunchSession.token_digest == token_digest(token))
-        .options(joinedload(LaunchSession.user), joinedload(LaunchSession.context),
-                 joinedload(LaunchSession.resource_link))
+        .options(joinedload(LaunchSession.platform), joinedload(LaunchSession.user),
+                 joinedload(LaunchSession.context), joinedload(LaunchSession.resource_link))
     ).scalar_one_or_none()
-    if session is None or session.expires_at <= utcnow():
-        raise LtiRefusal("session_expired")
-    return session
 
 
 def resource_link_in_scope(session: LaunchSession, link_pk: int) -> ResourceLink:

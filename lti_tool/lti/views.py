@@ -6,8 +6,10 @@ import logging
 
 from flask import current_app, make_response, render_template, request
 
+from ..common.csp import frame_ancestors
 from ..common.http import json_api
 from ..common.i18n import select_locale
+from ..common.network import origins_of
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
@@ -61,6 +63,8 @@ def jwks():
 
 
 def register():
+    # Framed by the platform registering the tool: the origin its configuration is read from.
+    frame_ancestors(origins_of([request.args.get("openid_configuration")]))
     invite = check_invite(request.args.get("invite"))
     spec = register_with_platform(
         current_app.extensions["lti_http"],
@@ -68,6 +72,7 @@ def register():
         request.args.get("registration_token"),
         current_app.config["TOOL_BASE_URL"],
         current_app.config["HTTP_TIMEOUT"],
+        allow_internal=current_app.config["PLATFORM_ALLOW_INTERNAL_ENDPOINTS"],
     )
     platform = save_platform(spec)
     consume_invite(invite, platform)
