@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback bench-classroom clean
+.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback bench-classroom bench-trainer-pages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,11 @@ bench-passback: install
 ## --threads 64; BENCH_ARGS='--compare-env GUNICORN_THREADS=32', see bench/README.md)
 bench-classroom: install
 	$(BIN)/python bench/classroom.py $(BENCH_ARGS)
+
+## make bench-trainer-pages: p50/p95 of each trainer page for a class of 40 learners x 15 activities x 3 versions,
+## and the exports of a course of 2,000 learners, under gunicorn.conf.py on PostgreSQL (see bench/README.md)
+bench-trainer-pages: install
+	$(BIN)/python bench/trainer_pages.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache test-output node_modules

@@ -9,6 +9,7 @@ from flask import current_app
 from flask.cli import AppGroup
 from marshmallow import ValidationError
 
+from .demo.cli import seed_demo_class_command
 from .records import privacy
 from .extensions import db
 from .gradebook.worker import worker_command
@@ -22,6 +23,7 @@ cli = AppGroup("lti-tool", help="Mentorat IA administration.")
 cli.add_command(llm_config)
 cli.add_command(llm_test)
 cli.add_command(worker_command)  # `flask lti-tool worker`: the grade outbox
+cli.add_command(seed_demo_class_command)  # a class at work, to try the trainer's pages on
 
 
 @cli.command("rotate-keys")

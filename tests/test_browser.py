@@ -283,8 +283,8 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         page.screenshot(path=output_dir / "submission-receipt.png", full_page=True)
 
         place_and_launch("trainer")
-        frame.locator('[data-testid="overview-link"]').click()
-        overview = frame.locator('[data-testid="overview"]')
+        frame.locator('[data-testid="grading-link"]').click()  # the landing's summary leads to the roster
+        overview = frame.locator('[data-testid="roster"]')
         overview.wait_for(state="visible")
         text = overview.inner_text()
         assert "Rendu" in text and "Niveau au-dessus de la politique" in text

@@ -27,6 +27,7 @@ from .test_browser import (  # noqa: F401 - fixtures
     server,
     submit_picker,
     submit_without_ai,
+    tool_frame,
 )
 
 pytestmark = pytest.mark.browser
@@ -155,7 +156,13 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         page.locator('[data-testid^="course-activity-"]').filter(has_text="m2.t1").locator(
             '[data-testid="launch-placed-trainer"]').click()
         frame.locator(TRAINER_PAGE).wait_for(state="visible")
-        check(page, "trainer placed activity", output_dir, "#policy-form", "#checklist-form")
+        frame.locator('[data-testid="summary-figures"]').wait_for(state="visible")
+        check(page, "trainer placed activity", output_dir)
+        frame.locator('[data-testid="policy-settings"] summary').tap()  # the settings, folded away
+        frame.locator("#policy-form").wait_for(state="visible")
+        assert layout_problems(tool_frame(page)) == [], "trainer settings"
+        frame.locator("#policy-form").screenshot(path=output_dir / "phone-trainer-settings-part1.png")
+        frame.locator("#checklist-form").screenshot(path=output_dir / "phone-trainer-settings-part2.png")
         frame.locator('[data-testid="grading-link"]').click()
         frame.locator('[data-testid="roster"]').wait_for(state="visible")
         check(page, "roster", output_dir)

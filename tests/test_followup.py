@@ -52,15 +52,16 @@ def test_the_record_shows_every_activity_of_the_course_with_progress_declaration
     by_name = {r["learner"]: r for r in found["learners"]}
     assert list(by_name) == ["Camille Martin", "Noah Petit"]
     first, second = by_name["Camille Martin"]["activities"]
-    assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("submitted", 1, 0, 2)
+    assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("graded", 1, 0, 2)
     assert first["declared_level"] == "2 – L'IA pour préparer" and first["allowed_level"] == "2 – L'IA pour préparer"
     assert (first["checklist_ticked"], first["checklist_total"]) == (3, 10)
     assert (first["score"], first["score_maximum"]) == (12.5, 100)
     assert first["feedback"].startswith("Objectifs clairs.") and first["graded_at"].endswith("Z")
     assert (second["status"], second["quiz_score"], second["quiz_total"], second["score"]) == ("in_progress", 3, 4, None)
-    # Noah did nothing on the first activity: it is still on his record, not started.
+    # Noah never opened the first activity: it is still on his record, with the AI use it allows.
     noah_first, noah_second = by_name["Noah Petit"]["activities"]
-    assert (noah_first["status"], noah_first["versions"], noah_first["score"]) == ("not_started", 0, None)
+    assert (noah_first["status"], noah_first["versions"], noah_first["score"]) == ("not_opened", 0, None)
+    assert (noah_first["allowed_level"], noah_first["checklist_total"]) == ("2 – L'IA pour préparer", 10)
     assert (noah_second["status"], noah_second["parts_read"], noah_second["parts_total"]) == ("in_progress", 1, 1)
 
     one = client.get(c["trainer"] + f"follow-up/{c['a']}.json").get_json()
@@ -89,8 +90,8 @@ def test_csv_export_is_a_french_spreadsheet_with_a_line_per_learner_and_activity
     table = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
     assert list(table[0])[:3] == ["Apprenant", "Activité", "Statut"]
     assert [(r["Apprenant"], r["Statut"], r["Note"]) for r in table] == [
-        ("Camille Martin", "Rendu", "12,5"), ("Camille Martin", "En cours", ""),
-        ("Noah Petit", "Pas commencé", ""), ("Noah Petit", "En cours", "")]
+        ("Camille Martin", "Noté", "12,5"), ("Camille Martin", "Brouillon en cours", ""),
+        ("Noah Petit", "N'a jamais ouvert cette activité", ""), ("Noah Petit", "Brouillon en cours", "")]
     single = client.get(c["trainer"] + f"follow-up/{c['b']}.csv").get_data(as_text=True)
     assert single.count("Noah Petit") == 2 and "Camille" not in single
 
@@ -155,7 +156,7 @@ def test_an_administrator_exports_everything_stored_about_a_person(client, platf
     assert all("user_pk" not in row for rows in tables.values() for row in rows)
     # Nothing of Noah's in Camille's export.
     noah = client.get(url + f"admin/people/{c['b']}/data.json").get_json()
-    assert set(noah["tables"]) == {"section_read"}
+    assert set(noah["tables"]) == {"section_read", "link_opening"}
 
 
 def rows_referencing(user_pk: int) -> dict[str, int]:
@@ -297,7 +298,7 @@ def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_
     first, second = record["activities"]
     assert first["content_removed"] is True and second["content_removed"] is False
     assert "(contenu retiré du catalogue)" in first["activity"]
-    assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("submitted", 1, 12.5, 0)
+    assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("graded", 1, 12.5, 0)
     assert first["declared_level"] == "2 – L'IA pour préparer"
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
     assert "Progression inconnue" in text and "12.5 / 100" in text

@@ -55,7 +55,7 @@ def test_trainer_grades_in_the_tool_and_the_grade_lands_in_the_demo_gradebook(pl
         frame.locator('[data-testid="grading-link"]').click()
         frame.locator('[data-testid="roster"]').wait_for(state="visible")
         roster = frame.locator('[data-testid="roster"]').inner_text()
-        assert "Camille Martin" in roster and "N'a jamais ouvert l'activité" in roster  # NRPS learners too
+        assert "Camille Martin" in roster and "N'a jamais ouvert cette activité" in roster  # NRPS learners too
         frame.locator('[data-testid="roster"] a.button').first.click()
         grading = frame.locator('[data-testid="grading-page"]')
         grading.wait_for(state="visible")

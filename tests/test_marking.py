@@ -119,6 +119,14 @@ def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_m
         assert 'data-testid="learner-page"' in other and 'data-testid="my-grade"' not in other
 
 
+ROSTER_ROW = re.compile(r'<tr data-user="[^"]*" data-status="(\w+)">\s*<td class="lead-cell">(?:<a [^>]*>)?([^<]+)<')
+
+
+def roster_statuses(page: str) -> dict[str, str]:
+    """{learner's name: status code} of the roster's rows."""
+    return {name.strip(): status for status, name in ROSTER_ROW.findall(page)}
+
+
 def test_a_resubmission_after_a_grade_leaves_the_grade_in_the_gradebook(client, platform, http_mock):
     """A score without scoreGiven empties the gradebook's grade and comment (Moodle, Canvas): once
     graded, a new version queues nothing; the trainer's roster shows it waits for a grade."""
@@ -131,7 +139,8 @@ def test_a_resubmission_after_a_grade_leaves_the_grade_in_the_gradebook(client, 
     assert [row.kind for row in outbox()] == ["submission", "grade"]
     assert outbox("grade")[0].payload["scoreGiven"] == 12.0  # what the gradebook keeps
     roster = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
-    assert "Rendu, à noter" in roster and "Noté" not in roster
+    assert roster_statuses(roster) == {"Camille Martin": "submitted"}
+    assert "Rendu, à noter" in roster
     # A learner graded on nothing yet (first submission) still tells the gradebook it waits.
     submitted(platform, client, "learner-b", "Noah Petit")
     assert [row.kind for row in outbox()] == ["submission", "grade", "submission"]
@@ -174,12 +183,14 @@ def test_roster_lists_learners_who_never_launched_and_next_learner_skips_to_work
     for name in ("Camille Martin", "Noah Petit", "Zoé Bernard", "Inès Moreau"):
         assert name in page
     assert "Alex Dupont" not in page and "Parti" not in page
-    assert "N'a jamais ouvert l'activité" in page
+    assert roster_statuses(page) == {"Camille Martin": "submitted", "Noah Petit": "not_started",
+                                     "Zoé Bernard": "submitted", "Inès Moreau": "not_opened"}
+    assert "N'a jamais ouvert cette activité" in page
     a, c = user_pk("learner-a"), user_pk("learner-c")
     first = client.post(trainer + f"grading/{a}/grade", json={"score": 10})
     assert first.get_json()["next_url"].endswith(f"/grading/{c}")
     page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
-    assert "En attente d'envoi" in page and "Noté" in page
+    assert "En attente d'envoi" in page and roster_statuses(page)["Camille Martin"] == "graded"
 
 
 def test_roster_without_the_names_service_explains_it(client, platform):

@@ -55,7 +55,8 @@ def reads_of(seen: list[str], table: str) -> int:
 # What a returning learner's launch on a theme (m2.t1: exercises, one with the AI assistant, a
 # quiz) runs, statement by statement: the tables each SELECT reads, then the one INSERT.
 LANDING_STATEMENTS = [
-    {"lti_user", "context", "resource_link"},  # lti: the user, course and link the claims name
+    {"lti_user", "context", "resource_link", "link_opening"},  # lti: the user, course and link the
+                                                               # claims name, and whether the user opened it
     "insert into launch_session",               # lti: the launch session
     {"activity"},                               # activities: what the link delivers
     {"draft"}, {"section_read"}, {"quiz_attempt"},  # activities: the learner's work, each table once

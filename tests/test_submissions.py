@@ -330,13 +330,13 @@ def test_overview_shows_status_levels_checklist_and_flags_and_exports_them(clien
     table = list(csv.DictReader(io.StringIO(body.lstrip("\ufeff")), delimiter=";"))
     assert list(table[0])[:3] == ["Apprenant", "Statut", "Versions"]
     assert [(r["Apprenant"], r["Statut"], r["Alertes"]) for r in table] == [
-        ("Camille Martin", "Rendu", "Niveau au-dessus de la politique"),
-        ("Noah Petit", "En cours", "Éléments obligatoires non cochés")]
+        ("Camille Martin", "Rendu, à noter", "Niveau au-dessus de la politique"),
+        ("Noah Petit", "Brouillon en cours", "Éléments obligatoires non cochés")]
     in_english = landing_url(platform.launch(client, "trainer", sub="trainer-2", link_id="link-1", locale="en-GB", **{
         CLAIM + "custom": {"catalogue_item": ITEM}, CLAIM + "context": {"id": "course-101", "title": "Cours"}}))
     english = client.get(in_english + "overview.csv").get_data(as_text=True).lstrip("\ufeff")
-    assert english.startswith("Learner,Status,Versions,") and "Camille Martin,Submitted," in english
-    text = page(client, trainer + "overview")
+    assert english.startswith("Learner,Status,Versions,") and "Camille Martin,\"Submitted, to grade\"," in english
+    text = page(client, trainer + "grading")
     assert "Niveau au-dessus de la politique" in text and "Camille Martin" in text
 
 

@@ -9,7 +9,7 @@ blueprint is registered (`Blueprint.record_once`), and the pages call what was h
   from when placing activities;
 - panels (declarations, grading, `add_panels`): parts of the activity page shown before or after
   the activity's content (the policy, the checklist and the declaration form; the learner's grade;
-  the trainer's settings).
+  the trainer's summary of the assignment and its settings).
 """
 
 from __future__ import annotations

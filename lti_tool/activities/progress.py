@@ -223,20 +223,35 @@ class Progress:
         return bool(self.done or self.read or self.quiz)
 
 
-def progress_by_learner(activity: Activity, exercise_ids: list[str], theme_ids: list[str]) -> dict[int, Progress]:
-    """Each learner's Progress on `activity` (as LearnerState.counts and keep_if_best count it),
-    over the given exercises and themes: three queries for the whole class."""
-    done = dict(db.session.execute(
-        select(Draft.user_pk, func.count()).where(Draft.activity_id == activity.id, Draft.done.is_(True),
-                                                  Draft.exercise_id.in_(exercise_ids)).group_by(Draft.user_pk)).all())
-    read = dict(db.session.execute(
-        select(SectionRead.user_pk, func.count()).where(SectionRead.activity_id == activity.id,
-                                                        SectionRead.theme_id.in_(theme_ids)).group_by(SectionRead.user_pk)).all())
-    states: dict[int, LearnerState] = {}
-    for attempt in db.session.execute(select(QuizAttempt).where(
-            QuizAttempt.activity_id == activity.id, QuizAttempt.theme_id.in_(theme_ids)).order_by(QuizAttempt.id)).scalars():
-        states.setdefault(attempt.user_pk, LearnerState()).keep_if_best(attempt)
-    quiz = {user_pk: (sum(a.score for a in state.best_quiz.values()), sum(a.total for a in state.best_quiz.values()))
-            for user_pk, state in states.items()}
-    return {user_pk: Progress(done=done.get(user_pk, 0), read=read.get(user_pk, 0), quiz=quiz.get(user_pk))
-            for user_pk in set(done) | set(read) | set(quiz)}
+def progress_by_learner(scopes: list[tuple[Activity, list[str], list[str]]]) -> dict[int, dict[int, Progress]]:
+    """{activity: {learner: Progress}} for each (activity, its exercise ids, its theme ids) of
+    `scopes` (as LearnerState.counts and keep_if_best count it): three queries for a whole
+    course, whatever the number of learners."""
+    exercises = {activity.id: set(exercise_ids) for activity, exercise_ids, _themes in scopes}
+    themes = {activity.id: set(theme_ids) for activity, _exercises, theme_ids in scopes}
+    done: dict[tuple[int, int], int] = {}
+    read: dict[tuple[int, int], int] = {}
+    states: dict[tuple[int, int], LearnerState] = {}
+    if exercises:
+        ids = list(exercises)
+        for activity_id, user_pk, exercise_id in db.session.execute(
+                select(Draft.activity_id, Draft.user_pk, Draft.exercise_id)
+                .where(Draft.activity_id.in_(ids), Draft.done.is_(True))):
+            if exercise_id in exercises[activity_id]:
+                done[activity_id, user_pk] = done.get((activity_id, user_pk), 0) + 1
+        for activity_id, user_pk, theme_id in db.session.execute(
+                select(SectionRead.activity_id, SectionRead.user_pk, SectionRead.theme_id)
+                .where(SectionRead.activity_id.in_(ids))):
+            if theme_id in themes[activity_id]:
+                read[activity_id, user_pk] = read.get((activity_id, user_pk), 0) + 1
+        for attempt in db.session.execute(select(QuizAttempt).where(QuizAttempt.activity_id.in_(ids))
+                                          .order_by(QuizAttempt.id)).scalars():
+            if attempt.theme_id in themes[attempt.activity_id]:
+                states.setdefault((attempt.activity_id, attempt.user_pk), LearnerState()).keep_if_best(attempt)
+    quiz = {key: (sum(a.score for a in state.best_quiz.values()), sum(a.total for a in state.best_quiz.values()))
+            for key, state in states.items()}
+    found: dict[int, dict[int, Progress]] = {activity_id: {} for activity_id in exercises}
+    for activity_id, user_pk in set(done) | set(read) | set(quiz):
+        key = (activity_id, user_pk)
+        found[activity_id][user_pk] = Progress(done=done.get(key, 0), read=read.get(key, 0), quiz=quiz.get(key))
+    return found

@@ -29,8 +29,5 @@ bp.add_url_rule("/learners/<int:user_pk>/submissions/<int:version>", view_func=v
                 methods=["GET"])
 bp.add_url_rule("/learners/<int:user_pk>/submissions/<int:version>/view", view_func=views.trainer_submission,
                 methods=["GET"])
-bp.add_url_rule("/overview", view_func=views.overview_page, methods=["GET"])
-bp.add_url_rule("/overview.json", view_func=views.overview_json, methods=["GET"])
-bp.add_url_rule("/overview.csv", view_func=views.overview_csv, methods=["GET"])
 bp.add_url_rule("/admin/centre", view_func=views.centre_page, methods=["GET"])
 bp.add_url_rule("/admin/centre", view_func=views.put_centre, methods=["PUT"], endpoint="put_centre")

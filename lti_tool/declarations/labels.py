@@ -16,7 +16,9 @@ PURPOSE_LABELS = {
     "rewording": _l("Rewording"), "translation": _l("Translating"), "information": _l("Finding information"),
     "feedback": _l("Feedback on my work"), "other": _l("Other"),
 }
-STATUS_LABELS = {"not_started": _l("Not started"), "in_progress": _l("In progress"), "submitted": _l("Submitted")}
+# The roster's statuses (grading adds `graded`): "not started" is opened, nothing saved yet.
+STATUS_LABELS = {"not_opened": _l("Never opened this activity"), "not_started": _l("Opened, not started"),
+                 "in_progress": _l("Draft in progress"), "submitted": _l("Submitted, to grade"), "graded": _l("Graded")}
 FLAG_LABELS = {
     "level_above_policy": _l("Level above the policy"),
     "ai_where_forbidden": _l("AI used where forbidden"),

@@ -127,20 +127,3 @@ class SubmissionSummaryOut(BaseSchema):
     receipt = fields.String()
     submitted_at = UtcTime()
     flags = fields.List(fields.String())
-
-
-class OverviewRowOut(BaseSchema):
-    """A learner's line of the trainer's overview (overview.OverviewRow), as JSON and CSV give it."""
-
-    learner = fields.String(attribute="name")
-    user = fields.Integer(attribute="user_pk")
-    status = fields.String()
-    versions = fields.Integer()
-    submitted_at = UtcTime()
-    declared_level = fields.String()
-    allowed_level = fields.String()
-    checklist_ticked = fields.Integer(attribute="ticked")
-    checklist_total = fields.Integer(attribute="total")
-    required_missing = fields.Integer(attribute="missing_required")
-    ai_calls = fields.Integer()
-    flags = fields.List(fields.String())

@@ -123,6 +123,21 @@ def policy_for(activity: Activity | None, link: ResourceLink) -> EffectivePolicy
         .outerjoin(CentreSettings, CentreSettings.platform_id == link.platform_id)
         .outerjoin(AssignmentPolicy, AssignmentPolicy.activity_id == (activity.id if activity is not None else None))
     ).one()
+    return _effective(settings, row, link)
+
+
+def policies_for(assignments: list[tuple[Activity, ResourceLink]]) -> dict[int, EffectivePolicy]:
+    """{activity: its policy, as policy_for gives it} for each (activity, link) of one platform's
+    `assignments`: two queries for a whole course."""
+    if not assignments:
+        return {}
+    settings = centre_settings(assignments[0][1].platform_id)
+    rows = {row.activity_id: row for row in db.session.execute(select(AssignmentPolicy).where(
+        AssignmentPolicy.activity_id.in_([activity.id for activity, _link in assignments]))).scalars()}
+    return {activity.id: _effective(settings, rows.get(activity.id), link) for activity, link in assignments}
+
+
+def _effective(settings: CentreSettings | None, row: AssignmentPolicy | None, link: ResourceLink) -> EffectivePolicy:
     scale = _scale_of(settings)
     items = row.checklist if row is not None and row.checklist is not None else _template_of(settings)
     level = _level(scale, row, link)

@@ -7,24 +7,22 @@ only reaches their own ticks and submissions, a trainer only the learners of the
 from __future__ import annotations
 
 
-from flask import g, render_template, request, url_for
+from flask import g, render_template, url_for
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.services import launched_activity
 from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..lti.access import current_launch, launch_required
-from ..common.spreadsheet import csv_download
 from ..common.errors import ToolError
 from ..gradebook.services import post_submission
 from . import checklist as checklist_mod
-from . import overview, services
+from . import services
 from .schemas import (
     AI_TOOLS,
     PURPOSES,
     CentreSettingsSchema,
     ChecklistEditSchema,
-    OverviewRowOut,
     PolicyOut,
     PolicySchema,
     SubmissionOut,
@@ -33,7 +31,7 @@ from .schemas import (
     TicksSchema,
 )
 from ..activities.hooks import Panel
-from .labels import labels, with_labels
+from .labels import labels
 from .scales import SCALES
 
 STAFF = ("trainer", "admin")
@@ -166,47 +164,6 @@ def trainer_submission(user_pk: int, version: int):
     return render_template("declarations/receipt.html", launch=session, token=g.launch_token, submission=submission,
                            learner=learner, labels=labels(), link=session.resource_link, trainer=True,
                            versions=services.submissions_of(activity, user_pk))
-
-
-def _overview_rows():
-    session = current_launch()
-    _catalogue, activity = launched_activity(session)
-    rows = overview.overview(activity, session.resource_link)
-    status, flag = request.args.get("status") or None, request.args.get("flag") or None
-    return session, activity, rows, overview.filter_rows(rows, status, flag), status, flag
-
-
-@launch_required(*STAFF)
-def overview_page():
-    session, activity, all_rows, rows, status, flag = _overview_rows()
-    policy = services.policy_for(activity, session.resource_link)
-    return render_template("declarations/overview.html", launch=session, token=g.launch_token, rows=rows,
-                           total=len(all_rows), status=status, flag=flag, labels=labels(), policy=policy,
-                           link=session.resource_link, statuses=overview.STATUSES, flags=overview.FLAGS)
-
-
-@json_api
-@launch_required(*STAFF)
-def overview_json():
-    _session, _activity, _all, rows, _status, _flag = _overview_rows()
-    return {"learners": OverviewRowOut(many=True).dump(rows)}
-
-
-# The spreadsheet export: a column per key of OverviewRowOut, headed in the interface's
-# language; statuses and flags as the overview page names them (the JSON export keeps the codes).
-CSV_COLUMNS = {
-    "learner": _l("Learner"), "status": _l("Status"), "versions": _l("Versions"),
-    "submitted_at": _l("Submitted at (UTC)"), "declared_level": _l("Declared AI use"),
-    "allowed_level": _l("Allowed AI use"), "checklist_ticked": _l("Checklist items ticked"),
-    "checklist_total": _l("Checklist items"), "required_missing": _l("Required items missing"),
-    "ai_calls": _l("AI assistant calls"), "flags": _l("Flags"),
-}
-
-
-@launch_required(*STAFF)
-def overview_csv():
-    _session, _activity, _all, rows, _status, _flag = _overview_rows()
-    return csv_download("overview.csv", CSV_COLUMNS, (with_labels(row) for row in OverviewRowOut(many=True).dump(rows)))
 
 
 # --- the centre's settings (administrators) --------------------------------------------------------

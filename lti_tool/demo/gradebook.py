@@ -25,9 +25,11 @@ from sqlalchemy import select
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from ..lti.keys import public_jwks
+from ..lti.services import platform_by_keys
 from ..common.time import utcnow
-from .course import CLIENT_ID, COURSE, ROSTER, platform_url, token_url
+from .course import CLIENT_ID, COURSE, LIS, ROSTER, DemoPerson, issuer, platform_url, token_url
 from .models import DemoLineItem, DemoPlacedItem, DemoScore
+from .seed import class_members
 
 TYPE_ID = "1"
 AGS = "https://purl.imsglobal.org/spec/lti-ags/scope/"
@@ -295,10 +297,20 @@ def record_score(item: DemoLineItem, score: Any) -> DemoScore:
 # --- memberships ----------------------------------------------------------------------------------
 
 
+def _seeded_class(context_id: str) -> list[DemoPerson]:
+    """The learners `lti-tool seed-demo-class` added to the course (demo.seed)."""
+    platform = platform_by_keys(issuer(), CLIENT_ID)
+    people = []
+    for sub, name in class_members(platform.id, context_id) if platform is not None else ():
+        given, _, family = name.partition(" ")
+        people.append(DemoPerson(sub, given, family, (LIS + "Learner",)))
+    return people
+
+
 def memberships(context_id: str, args: dict[str, str]) -> tuple[dict[str, Any], str | None]:
     """The course's membership container page, and its Link header."""
     _check_context(context_id)
-    people = [p for p in ROSTER if not args.get("role") or args["role"] in p.roles
+    people = [p for p in (*ROSTER, *_seeded_class(context_id)) if not args.get("role") or args["role"] in p.roles
               or args["role"] in {r.rsplit("#", 1)[-1] for r in p.roles}]
     members = [{"user_id": p.sub, "status": p.status, "roles": list(p.roles), "name": p.name,
                 "given_name": p.given_name, "family_name": p.family_name} for p in people]

@@ -23,6 +23,8 @@ from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..lti.services import user_pks_by_sub
 from ..declarations import services as policy
+from ..declarations.overview import FLAGS
+from ..declarations.overview import STATUSES as OVERVIEW_STATUSES
 from ..declarations.overview import overview as declarations_overview
 from .models import Grade
 
@@ -42,13 +44,16 @@ def score_maximum(link: ResourceLink) -> float:
     return value if 0 < value <= 10_000 else DEFAULT_SCORE_MAXIMUM
 
 
-def latest_grades(activity: Activity, user_pks: list[int]) -> dict[int, Grade]:
-    if not user_pks:
-        return {}
-    latest = select(func.max(Grade.id)).where(Grade.activity_id == activity.id, Grade.user_pk.in_(user_pks)) \
-        .group_by(Grade.user_pk)
-    rows = db.session.execute(select(Grade).where(Grade.id.in_(latest), Grade.activity_id == activity.id)).scalars()
-    return {grade.user_pk: grade for grade in rows}
+def latest_grades(activity_ids) -> dict[int, dict[int, Grade]]:
+    """{activity: {learner: their latest grade}} for each of `activity_ids` (empty maps included):
+    one query for a whole course."""
+    found: dict[int, dict[int, Grade]] = {activity_id: {} for activity_id in activity_ids}
+    if found:
+        latest = select(func.max(Grade.id)).where(Grade.activity_id.in_(list(found))) \
+            .group_by(Grade.activity_id, Grade.user_pk)
+        for grade in db.session.execute(select(Grade).where(Grade.id.in_(latest))).scalars():
+            found[grade.activity_id][grade.user_pk] = grade
+    return found
 
 
 def latest_grade(activity: Activity, user_pk: int) -> Grade | None:
@@ -56,21 +61,51 @@ def latest_grade(activity: Activity, user_pk: int) -> Grade | None:
                               .order_by(Grade.id.desc()).limit(1)).scalar_one_or_none()
 
 
+# A roster row's status: the overview's (declarations.overview.STATUSES), and graded once the
+# trainer graded the latest version.
+STATUSES = (*OVERVIEW_STATUSES, "graded")
+# What the summary's numbers filter on: a status, or `handed_in` (submitted, graded or not).
+HANDED_IN = "handed_in"
+
+
 @dataclass
 class RosterRow:
-    user_pk: int | None
+    """A learner of the course and where they stand on the assignment: their overview row
+    (declarations) with their grade and its way to the gradebook."""
+
+    user_pk: int | None  # None: on the platform's roster, never launched the tool
     name: str
-    status: str  # not_started | in_progress | submitted | graded
+    status: str  # one of STATUSES
     versions: int = 0
     submitted_at: datetime | None = None
     flags: list[str] = field(default_factory=list)
     grade: Grade | None = None
     send: State | None = None
-    launched: bool = True
+    declared_level: str = ""
+    allowed_level: str = ""
+    ticked: int = 0
+    total: int = 0
+    missing_required: int = 0
+    ai_calls: int = 0
 
     @property
     def to_grade(self) -> bool:
         return self.status == "submitted"
+
+    @property
+    def opened(self) -> bool:
+        return self.status != "not_opened"
+
+
+@dataclass(frozen=True)
+class RosterSummary:
+    """The numbers the trainer's landing opens on, as Moodle's assignment summary shows them."""
+
+    participants: int
+    handed_in: int
+    to_grade: int
+    graded: int
+    flagged: int
 
 
 @dataclass
@@ -78,39 +113,62 @@ class Roster:
     rows: list[RosterRow]
     unavailable: RosterUnavailable | None = None
 
+    @property
+    def summary(self) -> RosterSummary:
+        return RosterSummary(participants=len(self.rows), handed_in=sum(1 for r in self.rows if r.versions),
+                             to_grade=sum(1 for r in self.rows if r.status == "submitted"),
+                             graded=sum(1 for r in self.rows if r.status == "graded"),
+                             flagged=sum(1 for r in self.rows if r.flags))
+
 
 def roster(launch: LaunchSession, activity: Activity, link: ResourceLink) -> Roster:
     """Every learner of the course (from the platform's roster when it gives one, learners who
-    never launched included) with where they stand on this assignment."""
+    never launched included) with where they stand on this assignment: the one list the trainer's
+    summary, roster page and exports show. A dozen statements, whatever the number of learners."""
     members = learner_roster(launch)
     unavailable = members if isinstance(members, RosterUnavailable) else None
     members = [] if unavailable else members
     known = user_pks_by_sub(link.platform_id, (m.user_id for m in members))
     extra = {known[m.user_id]: m.display_name for m in members if m.user_id in known}
-    overview = declarations_overview(activity, link, extra_learners=extra)
+    found = declarations_overview(activity, link, extra_learners=extra)
+    overview = found.rows
     if members:
         # Staff who tried the activity are not learners of the roster: keep them out unless
         # they submitted (they cannot: submitting is for learners).
         learner_pks = set(extra)
         overview = [row for row in overview if row.user_pk in learner_pks or row.status == "submitted"]
     user_pks = [row.user_pk for row in overview]
-    grades = latest_grades(activity, user_pks)
+    grades = latest_grades([activity.id])[activity.id]
     sends = outbox_state(link.id, user_pks)
-    rows = []
-    for row in overview:
-        grade = grades.get(row.user_pk)
-        status = row.status
-        if grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at):
-            status = "graded"
-        rows.append(RosterRow(user_pk=row.user_pk, name=row.name, status=status, versions=row.versions,
-                              submitted_at=row.submitted_at, flags=row.flags, grade=grade,
-                              send=sends.get(row.user_pk)))
-    for member in members:
-        if member.user_id not in known:
-            rows.append(RosterRow(user_pk=None, name=member.display_name or "—", status="not_started",
-                                  launched=False))
+    rows = [_roster_row(row, grades.get(row.user_pk), sends.get(row.user_pk)) for row in overview]
+    rows += [_roster_row(found.absent(member.display_name), None, None)
+             for member in members if member.user_id not in known]
     rows.sort(key=lambda r: (r.name.lower(), r.user_pk or 0))
     return Roster(rows, unavailable)
+
+
+def _roster_row(row, grade: Grade | None, send: State | None) -> RosterRow:
+    """An overview row (declarations) with the learner's latest grade and its way to the gradebook."""
+    status = row.status
+    if grade is not None and (row.submitted_at is None or grade.created_at >= row.submitted_at):
+        status = "graded"
+    return RosterRow(user_pk=row.user_pk, name=row.name, status=status, versions=row.versions,
+                     submitted_at=row.submitted_at, flags=row.flags, grade=grade, send=send,
+                     declared_level=row.declared_level, allowed_level=row.allowed_level, ticked=row.ticked,
+                     total=row.total, missing_required=row.missing_required, ai_calls=row.ai_calls)
+
+
+def filter_rows(rows: list[RosterRow], status: str | None, flag: str | None) -> list[RosterRow]:
+    """The rows with `status` (or handed in) and `flag` (`any`: some flag); unknown values filter nothing."""
+    if status == HANDED_IN:
+        rows = [r for r in rows if r.versions]
+    elif status in STATUSES:
+        rows = [r for r in rows if r.status == status]
+    if flag == "any":
+        rows = [r for r in rows if r.flags]
+    elif flag in FLAGS:
+        rows = [r for r in rows if flag in r.flags]
+    return rows
 
 
 def next_to_grade(rows: list[RosterRow], current_pk: int) -> int | None:

@@ -5,7 +5,7 @@ A trainer reaches only the learners of the link they launched; a learner only th
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+from flask import g, redirect, render_template, request, url_for
 
 from ..activities.hooks import Panel
 from ..activities.services import course_names, launched_activity
@@ -13,26 +13,79 @@ from ..common.errors import ToolError
 from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
+from ..common.spreadsheet import csv_download
 from ..declarations import services as policy
-from ..declarations.labels import labels
+from ..declarations.labels import labels, with_labels
 from ..extensions import db
 from ..gradebook.services import outbox_state, retry_all_failed, retry_failed
 from ..llm import services as llm
 from ..lti.access import current_launch, launch_required
 from . import services
-from .schemas import GradeOut, GradeSchema
+from .schemas import GradeOut, GradeSchema, RosterRowOut
 
 STAFF = ("trainer", "admin")
 
 
-@launch_required(*STAFF)
-def roster_page():
+def _roster():
+    """(launch, activity, roster, its rows the query's status and flag keep, status, flag)."""
     session = current_launch()
     _catalogue, activity = launched_activity(session)
+    result = services.roster(session, activity, session.resource_link)
+    status, flag = request.args.get("status") or None, request.args.get("flag") or None
+    return session, activity, result, services.filter_rows(result.rows, status, flag), status, flag
+
+
+@launch_required(*STAFF)
+def roster_page():
+    """The course's learners on this assignment: status, declared level, flags, grade; filtered by
+    the summary's links (`?status=`, `?flag=`)."""
+    session, activity, result, rows, status, flag = _roster()
     link = session.resource_link
-    result = services.roster(session, activity, link)
     return render_template("grading/roster.html", launch=session, token=g.launch_token, link=link, roster=result,
-                           labels=labels(), maximum=services.score_maximum(link))
+                           rows=rows, status=status, flag=flag, statuses=services.STATUSES, flags=services.FLAGS,
+                           labels=labels(), maximum=services.score_maximum(link),
+                           policy=policy.policy_for(activity, link))
+
+
+@launch_required(*STAFF)
+def summary():
+    """The assignment's summary (participants, submitted, to grade, graded, flagged), each number a
+    link to the roster filtered: the part of the trainer's landing its page fetches."""
+    session = current_launch()
+    _catalogue, activity = launched_activity(session)
+    result = services.roster(session, activity, session.resource_link)
+    return render_template("grading/_summary.html", token=g.launch_token, summary=result.summary,
+                           unavailable=result.unavailable)
+
+
+@launch_required(*STAFF)
+def overview_page():
+    """The former "submissions and declarations" list, now the roster: links and bookmarks keep working."""
+    return redirect(url_for("grading.roster_page", token=g.launch_token, **request.args), code=301)
+
+
+@json_api
+@launch_required(*STAFF)
+def overview_json():
+    _session, _activity, _roster_all, rows, _status, _flag = _roster()
+    return {"learners": RosterRowOut(many=True).dump(rows)}
+
+
+# The spreadsheet export: a column per key of RosterRowOut, headed in the interface's language;
+# statuses and flags as the roster names them (the JSON export keeps the codes).
+CSV_COLUMNS = {
+    "learner": _l("Learner"), "status": _l("Status"), "versions": _l("Versions"),
+    "submitted_at": _l("Submitted at (UTC)"), "declared_level": _l("Declared AI use"),
+    "allowed_level": _l("Allowed AI use"), "checklist_ticked": _l("Checklist items ticked"),
+    "checklist_total": _l("Checklist items"), "required_missing": _l("Required items missing"),
+    "ai_calls": _l("AI assistant calls"), "flags": _l("Flags"), "score": _l("Grade"), "score_maximum": _l("Out of"),
+}
+
+
+@launch_required(*STAFF)
+def overview_csv():
+    _session, _activity, _roster_all, rows, _status, _flag = _roster()
+    return csv_download("overview.csv", CSV_COLUMNS, (with_labels(row) for row in RosterRowOut(many=True).dump(rows)))
 
 
 @launch_required(*STAFF)
@@ -151,9 +204,14 @@ def my_grade():
 
 
 def activity_panels(page) -> list[Panel]:
-    """What the learner's activity page shows of grading (activities.hooks): their latest grade,
-    above the activity, once the trainer has graded them."""
-    if page.activity is None or not page.editable or page.staff:
+    """What the activity page shows of grading (activities.hooks): to a trainer, the summary of the
+    assignment the page opens on (each number a link to the roster, filtered); to a learner, their
+    latest grade, above the activity, once the trainer has graded them."""
+    if page.activity is None or not page.editable:
         return []
+    if page.staff:
+        # The numbers come from the platform's roster (NRPS, over the network): the page fetches
+        # them once shown (`summary`), so that no launch holds its transaction open on the network.
+        return [Panel("grading/panels/summary.html", None, order=5)]
     grade = services.latest_grade(page.activity, page.session.user_pk)
     return [Panel("grading/panels/my_grade.html", grade, order=10)] if grade is not None else []

@@ -385,13 +385,17 @@ def calls_of(link_pk: int, user_pk: int) -> list[dict[str, Any]]:
              "answer": row.answer, "outcome": row.outcome} for row in rows]
 
 
-def call_counts(link_pk: int, user_pks: list[int]) -> dict[int, int]:
-    """Calls per learner on this placed activity."""
-    if not user_pks:
-        return {}
-    rows = db.session.execute(select(AiCall.user_pk, func.count()).where(
-        AiCall.resource_link_pk == link_pk, AiCall.user_pk.in_(user_pks)).group_by(AiCall.user_pk)).all()
-    return {user_pk: count for user_pk, count in rows}
+def call_counts(link_pks) -> dict[int, dict[int, int]]:
+    """{placed activity: {user: their calls to the assistant there}} for each of `link_pks`
+    (empty maps included): one query for a whole course."""
+    found: dict[int, dict[int, int]] = {link_pk: {} for link_pk in link_pks}
+    if found:
+        for link_pk, user_pk, count in db.session.execute(
+                select(AiCall.resource_link_pk, AiCall.user_pk, func.count())
+                .where(AiCall.resource_link_pk.in_(list(found)), AiCall.user_pk.is_not(None))
+                .group_by(AiCall.resource_link_pk, AiCall.user_pk)):
+            found[link_pk][user_pk] = count
+    return found
 
 
 def forget_texts_of(user_pk: int) -> int:

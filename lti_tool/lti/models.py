@@ -123,6 +123,19 @@ class ResourceLink(db.Model):
     lineitem_url: Mapped[str | None] = mapped_column(String(1024))
 
 
+class LinkOpening(db.Model):
+    """A person's first launch of one resource link: whether a learner ever opened this activity
+    (launch sessions, which also say it, are deleted after a few hours)."""
+
+    __tablename__ = "link_opening"
+    __table_args__ = (UniqueConstraint("resource_link_pk", "user_pk"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resource_link_pk: Mapped[int] = mapped_column(ForeignKey("resource_link.id", ondelete="CASCADE"))
+    user_pk: Mapped[int] = mapped_column(ForeignKey("lti_user.id", ondelete="CASCADE"), index=True)
+    first_opened_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class LaunchSession(db.Model):
     """Server-side state of one launch, found by an unguessable token carried in the tool's URLs."""
 

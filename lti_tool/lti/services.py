@@ -15,7 +15,7 @@ from ..common.network import origins_of
 from ..common.security import new_token, token_digest
 from ..extensions import db
 from .errors import LtiRefusal
-from .models import Context, Deployment, LaunchSession, LtiUser, Platform, RegistrationInvite, ResourceLink
+from .models import Context, Deployment, LaunchSession, LinkOpening, LtiUser, Platform, RegistrationInvite, ResourceLink
 from ..common.time import utcnow
 from .registry import forget_platforms, platforms_of
 from .roles import map_roles
@@ -162,6 +162,25 @@ def user_pks_by_sub(platform_id: int, subs) -> dict[str, int]:
         LtiUser.platform_id == platform_id, LtiUser.sub.in_(subs))).all()}
 
 
+def users_with_sub_prefix(platform_id: int, prefix: str) -> list[tuple[str, str]]:
+    """(platform user id, name) of the platform's users whose user id starts with `prefix`, by id
+    (the demo's seeded class)."""
+    return [(sub, name) for sub, name in db.session.execute(
+        select(LtiUser.sub, LtiUser.name).where(LtiUser.platform_id == platform_id, LtiUser.sub.startswith(prefix,
+                                                                                                        autoescape=True))
+        .order_by(LtiUser.sub)).all()]
+
+
+def openers_by_link(link_pks) -> dict[int, set[int]]:
+    """{resource link: who ever launched it} for each of `link_pks` (empty sets included)."""
+    found: dict[int, set[int]] = {pk: set() for pk in link_pks}
+    if found:
+        for link_pk, user_pk in db.session.execute(select(LinkOpening.resource_link_pk, LinkOpening.user_pk)
+                                                   .where(LinkOpening.resource_link_pk.in_(list(found)))):
+            found[link_pk].add(user_pk)
+    return found
+
+
 def names_in_course(platform_id: int, context_pk: int | None, user_pk: int) -> set[str]:
     """The name of user `user_pk`, and of everyone with a launch session in the course (learners,
     trainers): names the AI assistant's privacy guard hides."""
@@ -247,21 +266,23 @@ def _launch_keys(claims: dict[str, Any]) -> tuple[str | None, dict[str, Any] | N
 
 
 def known_rows(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser | None, Context | None,
-                                                              ResourceLink | None]:
-    """(user, course, link) already stored for this launch, each None if new: one query with
-    three outer joins, not three."""
+                                                              ResourceLink | None, bool]:
+    """(user, course, link) already stored for this launch, each None if new, and whether the user
+    opened the link before: one query with four outer joins, not four."""
     link_id, context_claim = _launch_keys(claims)
     anchor = select(literal(1).label("one")).subquery()
-    user, context, link = db.session.execute(
-        select(LtiUser, Context, ResourceLink)
+    user, context, link, opened = db.session.execute(
+        select(LtiUser, Context, ResourceLink, LinkOpening.id)
         .select_from(anchor)
         .outerjoin(LtiUser, and_(LtiUser.platform_id == platform_id, LtiUser.sub == str(claims["sub"])))
         .outerjoin(Context, and_(Context.platform_id == platform_id,
                                  Context.context_id == (context_claim["id"] if context_claim else "")))
         .outerjoin(ResourceLink, and_(ResourceLink.platform_id == platform_id,
                                       ResourceLink.resource_link_id == (link_id or "")))
+        .outerjoin(LinkOpening, and_(LinkOpening.resource_link_pk == ResourceLink.id,
+                                     LinkOpening.user_pk == LtiUser.id))
     ).one()
-    return user, context if context_claim else None, link if link_id else None
+    return user, context if context_claim else None, link if link_id else None, opened is not None
 
 
 def _get_or_create(model, found, keys: dict[str, Any], defaults: dict[str, Any]):
@@ -380,10 +401,12 @@ def store_as_claimed(platform_id: int, claims: dict[str, Any]) -> tuple[LtiUser,
     """Upsert the launch's user, course and link as its claims describe them, reading them
     first. Flushes."""
     link_id, context_claim = _launch_keys(claims)
-    found_user, found_context, found_link = known_rows(platform_id, claims)
+    found_user, found_context, found_link, opened = known_rows(platform_id, claims)
     user = _upsert_user(platform_id, found_user, claims)
     context = _upsert_context(platform_id, found_context, context_claim) if context_claim else None
     link = _upsert_link(platform_id, found_link, context, claims) if link_id else None
+    if link is not None and not opened:  # a returning launch writes nothing here
+        insert_ignoring_conflict(LinkOpening, resource_link_pk=link.id, user_pk=user.id, first_opened_at=utcnow())
     return user, context, link
 
 

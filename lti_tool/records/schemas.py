@@ -43,6 +43,6 @@ class FollowUpRecordOut(BaseSchema):
     """A learner's follow-up record in one course (records.FollowUpRecord)."""
 
     learner = fields.String(attribute="name")
-    user = fields.Integer(attribute="user_pk")
+    user = fields.Integer(attribute="user_pk", allow_none=True)  # null: on the roster, never launched
     course = fields.String()
     activities = fields.List(fields.Nested(ActivityLineOut), attribute="lines")
