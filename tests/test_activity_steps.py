@@ -141,3 +141,20 @@ def test_no_page_of_a_module_is_as_long_as_the_module_was(client, platform):
             text = page(client, f"{url}parts/{number}")
             others = [t for t in module.themes if t is not theme]
             assert not any(f"<h2>{t['title']}</h2>" in text for t in others)
+
+
+def test_a_theme_page_of_a_module_comes_from_the_fragment_cache_as_it_would_without(app, client, platform):
+    url, _ = open_item(platform, client, "m3")
+    app.extensions.pop("lti_tool_fragments", None)  # an empty cache
+    client.get(url + "parts/2")  # fills the cache with this phase's text
+    fragments = app.extensions.get("lti_tool_fragments", {})
+    themes = {key[-1] for key in fragments if key[1] == "theme"}
+    assert themes == {"m3.p2"}  # only the page's own phase was rendered
+    cached = client.get(url + "parts/2").get_data(as_text=True)
+    app.config["FRAGMENT_CACHE"] = False
+    try:
+        uncached = client.get(url + "parts/2").get_data(as_text=True)
+    finally:
+        app.config["FRAGMENT_CACHE"] = True
+    nonce = re.compile(r'nonce="[^"]+"')
+    assert nonce.sub("", cached) == nonce.sub("", uncached)
