@@ -108,8 +108,10 @@ class Journey:
             height = target.evaluate("() => document.documentElement.scrollHeight")
             self.heights.setdefault(label, {})[width] = height
             self.page.screenshot(path=self.output_dir / f"{name}-{width}.png", full_page=True)
-            if width < 400:  # what a phone shows first
+            if width < 400:  # what a phone shows first; nothing wider than the screen
                 self.page.screenshot(path=self.output_dir / f"{name}-{width}-first-screen.png")
+                wider = target.evaluate("() => document.documentElement.scrollWidth - document.documentElement.clientWidth")
+                assert wider <= 1, f"{name} is {wider}px wider than a {width}px screen"
         self.page.set_viewport_size({"width": WIDTHS[0], "height": 900})
         axe(target, name, self.output_dir)
         self.scanned[label] = self.endpoint(target.url)
