@@ -81,9 +81,11 @@ def database_unavailable(exc: BaseException):
         db.session.rollback()
     except Exception:  # noqa: BLE001  the connection is gone already; the pool replaces it
         pass
-    cause = type(getattr(exc, "orig", None) or exc)
-    log.error("database unavailable: %s.%s on %s %s", cause.__module__, cause.__qualname__, request.method,
-              redact(request.path))
+    cause = getattr(exc, "orig", None) or exc
+    # The driver's first line says which (refused, terminated, timed out); never a password (none in it).
+    detail = (str(cause).strip().splitlines() or [""])[0][:200]
+    log.error("database unavailable: %s.%s (%s) on %s %s", type(cause).__module__, type(cause).__qualname__, detail,
+              request.method, redact(request.path))
     return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_HINT,
                           retry_after=DATABASE_RETRY_AFTER)
 
