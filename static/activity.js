@@ -75,8 +75,7 @@
         form.saveAgain = false;
         send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
           if (TRY_AGAIN.indexOf(res.status) !== -1) { later(res.retryAfter); return; }
-          if (res.ok && form.saveAgain) { attemptSave(); return; }
-          attempt = 0;
+          if (form.saveAgain) { attemptSave(); return; }  // typed again meanwhile: send the latest text
           finish(res);
         }, function () { later(0); });
       }
