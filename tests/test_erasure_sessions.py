@@ -93,7 +93,7 @@ def test_erasing_a_person_ends_their_launch_sessions_on_every_worker(workers, er
                                   .where(LaunchSession.user_pk == camille_pk)).scalar_one() == 0
 
     # Every view behind a token, on either worker, with either of her tokens: refused, never served.
-    answered = {}
+    statuses = set()
     for worker, client in ((first, on_first), (second, on_second)):
         routes = token_routes(worker)
         assert len(routes) > 40  # the whole API, not a sample
@@ -102,14 +102,13 @@ def test_erasing_a_person_ends_their_launch_sessions_on_every_worker(workers, er
                 token = url.split("/")[2]
                 for method, path in routes:
                     response = client.open(path.format(token=token), method=method, json={})
-                    answered[(worker.name, method, path, response.status_code)] = response
                     assert response.status_code in (401, 404), (method, path, response.status_code)
-    statuses = {status for (_, _, _, status) in answered}
-    assert 401 in statuses
+                    statuses.add(response.status_code)
+    assert statuses == {401}  # "session_expired", from every view: none answers 404 by chance
     # The landing page says her launch is over, as the JSON API does.
     with second.app_context():
         landing = on_second.get(camille)
         assert landing.status_code == 401 and "session_expired" in landing.get_data(as_text=True)
         assert on_second.get(camille + "grade").get_json()["error"]["code"] == "session_expired"
         # The administrator's own launch is untouched.
-        assert on_second.get(admin + f"follow-up.json").status_code == 200
+        assert on_second.get(admin + "follow-up.json").status_code == 200
