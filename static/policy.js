@@ -10,10 +10,10 @@
       .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
   }
 
-  // What to say of a refusal: its message, and for a moment's outage (503) the hint that what was
-  // typed stays in the page, to send again.
+  // What to say of a refusal: its message, and for a moment's outage (503) that what was typed stays
+  // in the form, to send again (these forms are sent by a click, not saved by themselves).
   function refusal(error) {
-    return error.code === "database_unavailable" && error.hint ? error.message + " " + error.hint : error.message;
+    return error.code === "database_unavailable" ? error.message + " " + T.keptInForm : error.message;
   }
 
   function status(root, text, isError) {
