@@ -17,6 +17,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "120"))
 accesslog = "-"
+# gunicorn's default line, then the request's id (the tool's X-Request-ID answer header), as its log lines end.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" request_id=%({x-request-id}o)s'
 
 
 class RedactingLogger(Logger):

@@ -81,8 +81,11 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance_path / 'mentorat_ia.sqlite3'}"
         )
-        # Recycle pooled connections rather than ping on every checkout (a round trip per request).
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+        # A pooled connection is tested when a request takes it (pool_pre_ping: one `SELECT 1`,
+        # a fraction of a millisecond on the same network): after a database restart every pooled
+        # connection is dead, and without the test each would fail one request before the pool
+        # replaces it. Recycled every half hour too (a proxy or firewall may drop idle ones).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.TOOL_BASE_URL = (os.environ.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/")
         self.DEMO_PLATFORM = env_bool("DEMO_PLATFORM", self.DEFAULT_DEMO_PLATFORM)

@@ -23,9 +23,9 @@ from .common import csp
 from .common.fragments import shared_fragment
 from .common.http import RowIdConverter
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
-from .common.logging import install_redaction
+from .common.logging import REQUEST_ID_HEADER, install_redaction, request_id
 from .common.store import make_store
-from .errors import register_error_handlers
+from .errors import database_unavailable, is_database_unavailable, register_error_handlers
 from .demo.blueprint import bp as demo_bp
 from .extensions import babel, db, migrate
 from .gradebook.worker import init_outbox
@@ -46,6 +46,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
 
+    configure_request_ids(app)
     configure_extensions(app)
     configure_services(app)
     configure_blueprints(app)
@@ -115,16 +116,34 @@ class NoSession(SessionInterface):
         pass
 
 
+def configure_request_ids(app: Flask) -> None:
+    """Every request has an id (a sane inbound `X-Request-ID`, else a new one), in its log lines
+    (common.logging) and echoed in the response's `X-Request-ID`, so that a person's report and
+    the log meet."""
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers[REQUEST_ID_HEADER] = request_id()
+        return response
+
+
 def configure_transactions(app: Flask) -> None:
     """One commit per request (STYLE.md, pattern 5): services flush, and what a request wrote is
-    committed here, once, when it answers without an error; an error rolls everything back."""
+    committed here, once, when it answers without an error; an error rolls everything back. A
+    commit the database cannot take (it went away during the request) is the outage's 503, so
+    that the client knows its write was not kept and tries again."""
 
     @app.after_request
     def commit_or_roll_back(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            return app.make_response(database_unavailable(exc))
         return response
 
 

@@ -5,10 +5,17 @@
   // Messages come translated from the page (Flask-Babel catalogues), not from this file.
   var T = (document.getElementById("activity-i18n") || {dataset: {}}).dataset;
 
+  // Resolves with {ok, status, retryAfter, data}; an answer that is not JSON (a proxy's error page)
+  // carries the generic message. Rejects on a network error.
   function send(method, url, body) {
     return fetch(url, {method: method, headers: {"Content-Type": "application/json", "Accept": "application/json"},
                        body: JSON.stringify(body || {}), credentials: "omit"})
-      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
+      .then(function (r) {
+        var answer = function (data) {
+          return {ok: r.ok, status: r.status, retryAfter: Number(r.headers.get("Retry-After")) || 0, data: data};
+        };
+        return r.json().then(answer, function () { return answer({error: {message: T.failed}}); });
+      });
   }
 
   function setPath(target, path, value) {
@@ -46,13 +53,51 @@
     if (el) { el.textContent = text; el.classList.toggle("error", !!isError); }
   }
 
-  function save(form) {
-    status(form, T.saving);
-    return send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
-      status(form, res.ok ? (res.data.done ? T.done : T.saved) : res.data.error.message, !res.ok);
-      return res;
-    }).catch(function () { status(form, T.failed, true); });
+  // The tool or the network is down for a moment (a database restart answers 503 with Retry-After):
+  // the draft is sent again, later and later, until it is saved. The text stays in the page.
+  var TRY_AGAIN = [0, 429, 502, 503, 504];
+  var unsaved = 0;  // forms whose latest text is not saved yet
+
+  function retryDelay(retryAfter, attempt) {
+    var backoff = Math.min(60, 2 * Math.pow(2, attempt - 1));  // 2, 4, 8 … 60 s
+    return 1000 * Math.min(60, Math.max(retryAfter || 0, backoff)) * (1 + Math.random() / 4);
   }
+
+  // One saving chain per form: a save asked for while one is on its way (the learner typed again)
+  // sends the latest text once that one is answered. Resolves with the last answer.
+  function save(form) {
+    if (form.savingChain) { form.saveAgain = true; return form.savingChain; }
+    var attempt = 0;
+    unsaved += 1;
+    status(form, T.saving);
+    form.savingChain = new Promise(function (resolve) {
+      function attemptSave() {
+        form.saveAgain = false;
+        send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
+          if (TRY_AGAIN.indexOf(res.status) !== -1) { later(res.retryAfter); return; }
+          if (form.saveAgain) { attemptSave(); return; }  // typed again meanwhile: send the latest text
+          finish(res);
+        }, function () { later(0); });
+      }
+      function later(retryAfter) {
+        attempt += 1;
+        status(form, T.retrying);  // calm: not an error, nothing for the learner to do
+        setTimeout(attemptSave, retryDelay(retryAfter, attempt));
+      }
+      function finish(res) {
+        form.savingChain = null;
+        unsaved -= 1;
+        status(form, res.ok ? (res.data.done ? T.done : T.saved) : res.data.error.message, !res.ok);
+        resolve(res);
+      }
+      attemptSave();
+    });
+    return form.savingChain;
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved > 0) { event.preventDefault(); event.returnValue = ""; }
+  });
 
   document.querySelectorAll("form.exercise-form").forEach(function (form) {
     var timer = null;
@@ -67,7 +112,8 @@
     var done = form.querySelector('[data-action="done"]');
     if (done) done.addEventListener("click", function () {
       clearTimeout(timer);
-      save(form).then(function () {
+      save(form).then(function (saved) {
+        if (!saved.ok) return null;
         return send("POST", form.dataset.doneUrl);
       }).then(function (res) {
         if (!res) return;

@@ -10,6 +10,12 @@
       .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
   }
 
+  // What to say of a refusal: its message, and for a moment's outage (503) that what was typed stays
+  // in the form, to send again (these forms are sent by a click, not saved by themselves).
+  function refusal(error) {
+    return error.code === "database_unavailable" ? error.message + " " + T.keptInForm : error.message;
+  }
+
   function status(root, text, isError) {
     var el = root.querySelector("[data-status]");
     if (el) { el.textContent = text || ""; el.classList.toggle("error", !!isError); }
@@ -24,7 +30,7 @@
     if (!box.dataset.item) return;
     var ticks = {}; ticks[box.dataset.item] = box.checked;
     send("PUT", checklist.dataset.ticksUrl, {ticks: ticks}).then(function (res) {
-      if (!res.ok) { status(checklist, res.data.error.message, true); box.checked = !box.checked; return; }
+      if (!res.ok) { status(checklist, refusal(res.data.error), true); box.checked = !box.checked; return; }
       var time = box.parentNode.querySelector(".tick-time"), at = res.data.ticks[box.dataset.item];
       if (time) time.textContent = at ? at.slice(0, 16).replace("T", " ") : "";
       status(checklist, T.saved);
@@ -56,7 +62,7 @@
       status(f, T.sending);
       send("POST", f.dataset.url, body).then(function (res) {
         if (res.ok) { window.location.assign(res.data.receipt_url); return; }
-        status(f, res.data.error.message, true);
+        status(f, refusal(res.data.error), true);
         var fields = res.data.error.fields || {}, first = null;
         Object.keys(fields).forEach(function (name) {
           var slot = f.querySelector('[data-error-for="' + name.split(".")[0] + '"]');

@@ -88,6 +88,6 @@ def test_pages_keep_answering_their_errors_as_pages(client, platform):
 def test_the_keyset_answers_a_failure_as_json(database_url):
     app = create_app("test", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     response = app.test_client().get("/lti/jwks")
-    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "database_unavailable"
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"
