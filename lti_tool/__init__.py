@@ -113,7 +113,10 @@ class NoSession(SessionInterface):
 
 def configure_transactions(app: Flask) -> None:
     """One commit per request (STYLE.md, pattern 5): services flush, and what a request wrote is
-    committed here, once, when it answers without an error; an error rolls everything back."""
+    committed here, once, when it answers without an error; an error rolls everything back. The
+    one exception is a streamed AI answer (activities/assistant.py, chat_stream): it commits before
+    the answer starts, so as not to hold a connection while it streams, and logs the call at the
+    end in a transaction of its own."""
 
     @app.after_request
     def commit_or_roll_back(response):
