@@ -131,7 +131,10 @@ def configure_transactions(app: Flask) -> None:
     """One commit per request (STYLE.md, pattern 5): services flush, and what a request wrote is
     committed here, once, when it answers without an error; an error rolls everything back. A
     commit the database cannot take (it went away during the request) is the outage's 503, so
-    that the client knows its write was not kept and tries again."""
+    that the client knows its write was not kept and tries again. The one exception is a streamed
+    AI answer (activities/assistant.py, chat_stream): it commits before the answer starts, so as
+    not to hold a connection while it streams, and logs the call at the end in a transaction of
+    its own."""
 
     @app.after_request
     def commit_or_roll_back(response):

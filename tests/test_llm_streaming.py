@@ -3,14 +3,19 @@ chat server, and the built-in fake provider; the stop button; failures before an
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 import time
 
 import pytest
 from flask_babel import force_locale
 
+from lti_tool.extensions import db
 from lti_tool.llm.prompts import MODES
 from lti_tool.llm.services import ERRORS
 
+from .live_server import live_server
 from .llm_fake_servers import Fault
 from .llm_helpers import (  # noqa: F401  (fixtures)
     PROMPT_EXERCISE,
@@ -98,6 +103,31 @@ def test_stop_mid_stream_stores_one_partial_row(app, client, platform, server):
     assert call.answer.startswith(shown.strip()) and 0 < len(call.answer) < len(server.answer)
     time.sleep(0.1)
     assert count_calls() == 1  # stored once, nothing more when the provider's stream ends
+
+
+def test_an_answer_streams_without_holding_a_database_connection(app, client, platform, server, database_url):
+    """The request's checks and reads are committed and its connection given back before the
+    prompt is sent: the wait for the model's first words, then the answer (seconds) hold none, and
+    answers at once are not capped by the pool. The AI log row is written at the end, in a
+    transaction of its own. Served over HTTP (Werkzeug's server): there, as under gunicorn, a
+    streamed response keeps its request's context until it ends."""
+    configure(server)
+    url = open_item(platform, client)
+    server.hold, server.hold_at = threading.Event(), 0  # the model "thinks" until released
+    with live_server(database_url) as live:
+        connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
+        connection.request("POST", url + "ai/chat", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"purpose": "exercise", "exercise_id": PROMPT_EXERCISE,
+                                            "prompt": "Explique le référencement."}))
+        assert server.wait_held(1, 30)  # the prompt was sent; no answer yet
+        with live.app.app_context():
+            assert db.engine.pool.checkedout() == 0  # the request holds no connection meanwhile
+        server.hold.set()
+        events = parse_sse(connection.getresponse().read().decode())
+        connection.close()
+        [call] = calls()  # before the live server's end empties the tables
+    assert events[-1] == ("done", events[-1][1]) and events[-1][1]["call_id"] == call.id
+    assert (call.outcome, call.answer) == ("ok", server.answer)
 
 
 @pytest.mark.parametrize("fault, code, status", [

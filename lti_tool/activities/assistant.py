@@ -84,7 +84,21 @@ def sse(event: str, data: dict[str, Any]) -> str:
 def chat_stream():
     """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
     Refusals before the answer starts (policy, quota, provider down) are JSON errors."""
-    chat = _chat(current_launch(), _chat_request(), stream=True)
+    chat = _chat(current_launch(), _chat_request(), stream=True)  # every check and read, nothing sent yet
+    # The one exception to "one commit per request" (lti_tool/__init__.py, configure_transactions):
+    # the model's first words take up to seconds, the answer more, and the request must not hold a
+    # database connection (an open transaction) all that time, or the pool, not the threads, caps
+    # the answers in progress. What the request read and wrote is committed here and its session
+    # closed (the launch is detached: nothing below can load from it by accident); the AI log row
+    # is then written in a short transaction of its own: a failure before the first words just
+    # below, the answer's end (or stop, or the client going away) in generate().
+    db.session.commit()
+    db.session.remove()
+    try:
+        chat.start()  # sends the prompt; waits for the first words
+    except llm.ProviderFailure:
+        db.session.commit()  # the failed call stays in the AI log, though the request answers an error
+        raise
 
     def generate():
         events = chat.events()
@@ -93,7 +107,7 @@ def chat_stream():
                 yield sse(name, data)
         finally:
             events.close()  # the client went away: the partial answer is logged as stopped
-            db.session.commit()
+            db.session.commit()  # the AI log row, in a transaction of its own
 
     response = Response(stream_with_context(generate()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
