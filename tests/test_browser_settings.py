@@ -35,22 +35,31 @@ def test_settings_pages_show_whole_items_and_the_chosen_providers_fields(playwri
         frame.locator(TRAINER_PAGE).wait_for(state="visible")
         frame.locator('[data-testid="centre-link"]').click()
         frame.locator('textarea[name="text"]').first.wait_for(state="visible")
-        assert whole_items(frame) == []
-        frame.locator('tr.new-item textarea[name="text"]').first.fill(LONG_ITEM)
-        assert whole_items(frame) == []
-        frame.locator("main").screenshot(path=output_dir / f"settings-centre-{width}.png")
+        page.goto(page.frame(name="tool-frame").url)  # the page on its own (a token URL), to see it whole
+        assert whole_items(page) == []
+        page.locator('tr.new-item textarea[name="text"]').first.fill(LONG_ITEM)
+        assert whole_items(page) == []
+        page.screenshot(path=output_dir / f"settings-centre-{width}.png", full_page=True)
 
         launch(page, server, "launch-admin")
         frame.locator('[data-testid="llm-settings-link"]').click()
         frame.locator('[data-testid="llm-form"]').wait_for(state="visible")
-        frame.locator('input[name="provider"][value="fake"]').check()
+        page.goto(page.frame(name="tool-frame").url)
+        page.locator('input[name="provider"][value="fake"]').check()
         for field in ("#model", "#server", "#base_url", "#api_key"):
-            assert not frame.locator(field).is_visible(), f"{field} shows for the demonstration model"
-        frame.locator('input[name="provider"][value="mistral"]').check()
-        assert frame.locator("#server").is_visible() and frame.locator("#model").is_visible()
-        frame.locator('input[name="provider"][value="openai"]').check()
-        assert not frame.locator("#server").is_visible()
-        assert frame.locator("#base_url").is_visible() and frame.locator("#api_key").is_visible()
-        frame.locator("main").screenshot(path=output_dir / f"settings-llm-{width}.png")
+            assert not page.locator(field).is_visible(), f"{field} shows for the demonstration model"
+        page.screenshot(path=output_dir / f"settings-llm-fake-{width}.png", full_page=True)
+        page.locator('input[name="provider"][value="mistral"]').check()
+        assert page.locator("#server").is_visible() and page.locator("#model").is_visible()
+        page.locator('input[name="provider"][value="openai"]').check()
+        assert not page.locator("#server").is_visible()
+        assert page.locator("#base_url").is_visible() and page.locator("#api_key").is_visible()
+        page.screenshot(path=output_dir / f"settings-llm-openai-{width}.png", full_page=True)
+        # Back to the demonstration: its hidden fields are not sent, and a French decimal is read.
+        page.locator('input[name="provider"][value="fake"]').check()
+        page.locator("#temperature").fill("0,3")
+        page.locator('[data-testid="llm-save"]').click()
+        page.locator('[data-testid="llm-saved"]').wait_for(state="visible")
+        assert page.locator("#temperature").input_value() == "0,3"
     finally:
         browser.close()
