@@ -21,6 +21,7 @@ from lti_tool.extensions import db
 from lti_tool.lti.models import LtiUser
 from sqlalchemy import select
 
+from .lti_platform import landing_url
 from .test_submissions import REQUIRED, open_item, submit, tick
 
 # Words ending in s that are singular: "1 fois", "1 mois"…
@@ -127,8 +128,20 @@ def _crawl_a_course(client, platform, llm_call) -> dict[str, TextNodes]:
     for n, item in enumerate(items):
         starts.append(open_item(platform, client, item, sub="learner-a", link_id=f"l-{n}", name="Camille Martin"))
     starts.append(open_item(platform, client, "m1.t1", sub="trainer-1", role="trainer", link_id="l-t"))
+    starts.append(landing_url(platform.launch(client, "trainer", sub="trainer-1", message_type="LtiDeepLinkingRequest")))
     starts += ["/", "/t/unknown-token/"]
     pages = crawl(client, starts)
+    # Pages no link leads to: the cookie check of a browser's first login, a refused launch.
+    client.delete_cookie("lti1p3-cookies-ok", domain="tool.test", path="/lti/")
+    for label, response in (
+        ("cookie check", client.post("/lti/login", headers={"Accept-Language": "fr"}, data={
+            "iss": platform.issuer, "login_hint": "u", "target_link_uri": "https://tool.test/lti/launch",
+            "client_id": platform.client_id, "lti_deployment_id": platform.deployment_id})),
+        ("refused launch", client.post("/lti/launch", headers={"Accept-Language": "fr"},
+                                       data={"id_token": "not-a-token", "state": "nothing"})),
+    ):
+        page = pages[label] = TextNodes()
+        page.feed(response.get_data(as_text=True))
     assert len(pages) > len(items) + 10, "the crawl reached the trainer's and the administrator's pages"
     return pages
 
@@ -146,8 +159,11 @@ def test_no_one_with_a_plural_in_a_french_page(french_pages):
 
 
 def test_the_pages_with_counts_of_one_were_read(french_pages):
-    """The crawl saw the counts it is about: one learner, one exercise done, one part read."""
+    """The crawl saw the counts it is about (one learner, one exercise done, one part read), and
+    the pages no link leads to."""
     text = "\n".join(t for page in french_pages.values() for t in page.texts)
+    assert "Ajouter au cours" in text  # the Deep Linking picker
+    assert french_pages["cookie check"].texts and french_pages["refused launch"].texts
     assert "1 sur 1 apprenant" in text.replace("\u00a0", " ")
     assert "1 exercice fait sur" in text and "1 partie lue sur" in text
     assert "1 appel ayant reçu une réponse" in text

@@ -7,10 +7,12 @@ import html
 
 from sqlalchemy import func, select
 
+from lti_tool.common.typography import problems
 from lti_tool.extensions import db
 from lti_tool.lti.models import Platform
 from lti_tool.lti.services import create_invite
 
+from .test_french_pages import TextNodes
 from .test_registration import moodle, register  # noqa: F401
 
 
@@ -27,6 +29,9 @@ def test_a_new_registration_says_how_to_activate_it_and_show_it_to_teachers(app,
     assert "Mentorat IA est enregistré sur votre plateforme" in page
     assert "attend maintenant d’être activé" in page
     assert "Tool configuration usage" in page and "Show in activity chooser and as a preconfigured tool" in page
+    nodes = TextNodes()
+    nodes.feed(page)
+    assert [p for text in nodes.texts for p in problems(text)] == []  # French typography
 
 
 def test_an_update_of_the_same_registration_says_it_is_updated(app, client, moodle):
