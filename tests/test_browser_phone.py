@@ -147,7 +147,7 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
             frame.locator("#declaration-form").wait_for(state="visible")
             check(page, f"learner {item}", output_dir, '[data-testid="checklist"]', "#declaration-form")
         # The learner's work on m2.t1, typed and submitted on the phone, for the trainer to grade.
-        frame.locator('[id="m2.t1.e2-rewrite"]').fill("Ma version, plus humaine, du texte de l'IA.")
+        frame.locator('[id="m2.t1.e2-rewrite"]').fill("Ma version, plus humaine, du texte de l’IA.")
         frame.locator('form[data-exercise="m2.t1.e2"] [data-status]').filter(has_text="Enregistré").wait_for()
         submit_without_ai(frame, touch=True)
         check(page, "learner receipt", output_dir)

@@ -53,7 +53,7 @@ def test_the_record_shows_every_activity_of_the_course_with_progress_declaration
     assert list(by_name) == ["Camille Martin", "Noah Petit"]
     first, second = by_name["Camille Martin"]["activities"]
     assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("submitted", 1, 0, 2)
-    assert first["declared_level"] == "2 – L'IA pour préparer" and first["allowed_level"] == "2 – L'IA pour préparer"
+    assert first["declared_level"] == "2 – Préparation avec l’IAg" and first["allowed_level"] == "2 – Préparation avec l’IAg"
     assert (first["checklist_ticked"], first["checklist_total"]) == (3, 10)
     assert (first["score"], first["score_maximum"]) == (12.5, 100)
     assert first["feedback"].startswith("Objectifs clairs.") and first["graded_at"].endswith("Z")
@@ -74,7 +74,7 @@ def test_the_record_page_is_printable_and_escapes_what_people_wrote(client, plat
     assert 'data-action="print"' in text and "/static/print.js" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
     assert "12.5 / 100" in text and "3 / 4" in text
-    assert "Déclaré : 2 – L'IA pour préparer" in html.unescape(text)
+    assert "Déclaré : 2 – Préparation avec l’IAg" in html.unescape(text)
     assert 'data-testid="personal-data"' not in text  # GDPR actions are the administrator's
     listing = page(client, c["trainer"] + "follow-up")
     assert "Camille Martin" in listing and "Noah Petit" in listing and "1 / 2" in listing
@@ -137,11 +137,11 @@ def admin(client, platform) -> str:
 
 def test_an_administrator_exports_everything_stored_about_a_person(client, platform, llm_call):
     c = course(client, platform)
-    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d’accueil")
     url = admin(client, platform)
     record = client.get(url + f"follow-up/{c['a']}").get_data(as_text=True)
     assert 'data-testid="personal-data"' in record and 'data-testid="erase-form"' in record
-    assert "1 appel à l'assistant IA" in html.unescape(record)
+    assert "1 appel à l’assistant IA" in html.unescape(record)
     response = client.get(url + f"admin/people/{c['a']}/data.json")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f"attachment; filename=personal-data-{c['a']}.json"
@@ -170,7 +170,7 @@ def rows_referencing(user_pk: int) -> dict[str, int]:
 
 def test_erasure_deletes_the_persons_data_everywhere_and_keeps_the_others(client, platform, llm_call):
     c = course(client, platform)
-    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d’accueil")
     url = admin(client, platform)
     before_b = rows_referencing(c["b"])
     assert {"draft", "submission", "grade", "launch_session", "ai_call"} <= set(rows_referencing(c["a"]))
@@ -266,7 +266,7 @@ def test_a_grade_given_before_a_resubmission_is_marked_as_the_earlier_versions(c
     first = record["activities"][0]
     assert (first["versions"], first["score"], first["grade_is_current"]) == (2, 12.5, False)
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
-    assert "Note d'une version antérieure" in text
+    assert "Note d’une version antérieure" in text
     listing = page(client, c["trainer"] + "follow-up")
     assert "0 / 2" in listing  # graded: none is current
 
@@ -298,7 +298,7 @@ def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_
     assert first["content_removed"] is True and second["content_removed"] is False
     assert "(contenu retiré du catalogue)" in first["activity"]
     assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("submitted", 1, 12.5, 0)
-    assert first["declared_level"] == "2 – L'IA pour préparer"
+    assert first["declared_level"] == "2 – Préparation avec l’IAg"
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
     assert "Progression inconnue" in text and "12.5 / 100" in text
     rows = list(csv.DictReader(io.StringIO(client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True).lstrip("\ufeff")),

@@ -49,22 +49,25 @@ class Scale:
         return self.level(DEFAULT_LEVEL[self.code])
 
 
+# Level labels: the AI Assessment Scale's second version (Perkins, Roe & Furze, 2024); in French,
+# those of its published translation (Jourde), as the guide on work-based learning quotes them.
 AIAS = Scale(
     "aias",
     _l("AI Assessment Scale (AIAS)"),
     (
         Level("no_ai", 1, "off", _l("1 – No AI"),
-              _l("You do this work entirely without AI, relying on what you know and can do.")),
-        Level("planning", 2, "preparation", _l("2 – AI for preparation"),
+              _l("You do this work entirely without AI, in a controlled setting, relying only on what you "
+                 "already know and can do.")),
+        Level("planning", 2, "preparation", _l("2 – AI planning"),
               _l("You may use AI to find ideas, plan and look for information. The work you hand "
                  "in is written by you.")),
-        Level("collaboration", 3, "collaborate", _l("3 – Working with AI"),
+        Level("collaboration", 3, "collaborate", _l("3 – AI collaboration"),
               _l("AI may help you produce the work (ideas, drafting, advice, adjustments). You "
                  "check and question every suggestion: you do not just accept it.")),
-        Level("full", 4, "full", _l("4 – Full use of AI"),
+        Level("full", 4, "full", _l("4 – Full AI"),
               _l("AI may do any part of the task, with you directing it. You show how you guided "
                  "it to reach the goal.")),
-        Level("exploration", 5, "full", _l("5 – Exploring with AI"),
+        Level("exploration", 5, "full", _l("5 – AI exploration"),
               _l("Use AI creatively to go beyond the task: try new methods and raise new "
                  "questions.")),
     ),

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from marshmallow import ValidationError
 
 from ..common.errors import ToolError
@@ -57,7 +58,8 @@ def _form_values(row, settings) -> dict[str, Any]:
     for name in ("temperature", "max_tokens", "timeout", "quota_learner_daily_calls", "quota_learner_daily_tokens",
                  "quota_centre_monthly_calls", "quota_centre_monthly_tokens", "log_retention_months"):
         value = getattr(row, name) if row is not None else None
-        values[name] = "" if value is None else value
+        # Decimals as the reader's language writes them: "0,3" in French.
+        values[name] = "" if value is None else format_decimal(value) if isinstance(value, float) else value
     return values
 
 
