@@ -40,7 +40,12 @@ def complete(exercise_id: str):
     catalogue, activity = launched_activity(session)
     exercise = progress.exercise_of(catalogue, activity, exercise_id)
     progress.complete_exercise(activity, session.user_pk, exercise, catalogue.version)
-    return {"done": True}
+    body = {"done": True}
+    if exercise["type"] == "scenario_choice":
+        # The explanations the page promised: shown once the learner has made and justified each choice.
+        body["explanations"] = [str(_l("Our view:")) + f" {scenario['options'][scenario['best']]} — {scenario['explanation']}"
+                                for scenario in exercise["scenarios"]]
+    return body
 
 
 @json_api
@@ -89,5 +94,5 @@ def wheel(exercise_id: str):
                           message=INVALID_ANSWERS, code="invalid_answers")["ratings"]
     progress.record_wheel(activity, session.user_pk, exercise, ratings)
     history = progress.learner_state(activity, session.user_pk, {"wheels"}).wheels.get(exercise_id, [])
-    svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"])
+    svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"], live=ratings)
     return {"snapshots": len(history), "svg": str(svg)}
