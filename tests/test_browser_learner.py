@@ -173,6 +173,17 @@ def test_the_wheel_follows_the_ratings_and_its_labels_fit(playwright_api, server
         for box in boxes:
             assert box["left"] >= box["svgLeft"] - 1 and box["right"] <= box["svgRight"] + 1, boxes
             assert box["left"] >= 0 and box["right"] <= width, boxes
+        # Moving the last slider, the learner still sees the wheel.
+        page.locator('form[data-exercise="m4.t3.e1"] input[type="range"]').nth(5).fill("2")
+        assert live_points(page) != after
+        seen = page.evaluate("""() => {
+          const b = document.querySelector('form[data-exercise="m4.t3.e1"] [data-wheel] svg').getBoundingClientRect();
+          return {top: b.top, bottom: b.bottom, height: innerHeight};
+        }""")
+        assert seen["top"] >= -1 and seen["bottom"] <= seen["height"] + 1, seen
+        page.screenshot(path=output_dir / f"learner-wheel-moving-{size}.png")  # what the screen shows then
+        page.locator('form[data-exercise="m4.t3.e1"] input[type="range"]').nth(5).fill("5")
+        after = live_points(page)
         assert page.locator('[data-testid="wheel-plans"] textarea').count() == 6  # the guide's second option
         page.locator('form[data-exercise="m4.t3.e1"] [data-wheel]').screenshot(path=output_dir / f"learner-wheel-{size}.png")
         page.screenshot(path=output_dir / f"learner-wheel-page-{size}.png", full_page=True)
