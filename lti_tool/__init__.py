@@ -22,7 +22,7 @@ from .cli import cli
 from .common import csp
 from .common.fragments import shared_fragment
 from .common.http import RowIdConverter
-from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
+from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale, select_timezone
 from .common.logging import REQUEST_ID_HEADER, install_redaction, request_id
 from .common.store import make_store
 from .errors import database_unavailable, is_database_unavailable, register_error_handlers
@@ -73,7 +73,8 @@ def configure_extensions(app: Flask) -> None:
     if missing and app.config["ENV_NAME"] == "production":
         raise ConfigError(f"The {', '.join(missing)} interface is not compiled: run "
                           "`pybabel compile -d lti_tool/translations` (make install does) before starting.")
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(TRANSLATIONS))
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment

@@ -104,6 +104,7 @@
     form.addEventListener("input", function (event) {
       var out = event.target.previousElementSibling && event.target.previousElementSibling.querySelector("output");
       if (out) out.textContent = event.target.value;
+      if (event.target.type === "range") drawWheel(form);
       if (!form.dataset.draftUrl || event.target.readOnly || event.target.disabled) return;
       clearTimeout(timer);
       timer = setTimeout(function () { save(form); }, 800);
@@ -118,7 +119,7 @@
       }).then(function (res) {
         if (!res) return;
         form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
-        if (res.ok) { status(form, T.done); return; }
+        if (res.ok) { status(form, T.done); showExplanations(form, res.data.explanations); return; }
         status(form, res.data.error.message, true);
         var field = res.data.error.hint && form.querySelector('[data-field="' + res.data.error.hint.replace(/\[(\d+)\]/g, ".$1") + '"]');
         if (field) { field.classList.add("invalid"); field.focus(); }
@@ -127,11 +128,33 @@
     var wheel = form.querySelector('[data-action="wheel"]');
     if (wheel) wheel.addEventListener("click", function () {
       send("POST", wheel.dataset.url, {ratings: collect(form).ratings}).then(function (res) {
-        if (res.ok) { form.querySelector("[data-wheel]").innerHTML = res.data.svg; save(form); }
+        if (res.ok) { form.querySelector("[data-wheel] svg").outerHTML = res.data.svg; save(form); }
         else status(form, res.data.error.message, true);
       });
     });
   });
+
+  // The wheel's live polygon follows the sliders: the same points as lti_tool/activities/wheel.py.
+  function drawWheel(form) {
+    var chart = form.querySelector("[data-wheel] svg"), live = chart && chart.querySelector("[data-live]");
+    if (!live) return;
+    var count = Number(chart.dataset.count), centre = Number(chart.dataset.centre), radius = Number(chart.dataset.radius);
+    var points = [];
+    form.querySelectorAll('input[type="range"][data-field^="ratings."]').forEach(function (range, i) {
+      var angle = -Math.PI / 2 + 2 * Math.PI * i / count, r = radius * Number(range.value) / 10;
+      points.push((centre + r * Math.cos(angle)).toFixed(1) + "," + (centre + r * Math.sin(angle)).toFixed(1));
+    });
+    live.setAttribute("points", points.join(" "));
+  }
+
+  // Scenarios: once the choices are marked done, the explanation under each (sent by the tool).
+  function showExplanations(form, explanations) {
+    if (!explanations) return;
+    form.querySelectorAll("fieldset.scenario").forEach(function (fieldset, i) {
+      var p = fieldset.querySelector("[data-explanation]");
+      if (p && explanations[i]) { p.textContent = explanations[i]; p.hidden = false; }
+    });
+  }
 
   document.querySelectorAll('[data-action="read"]').forEach(function (button) {
     button.addEventListener("click", function () {

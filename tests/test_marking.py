@@ -19,6 +19,7 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score",
           "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"]
 MEMBERSHIPS = "https://moodle.test/mod/lti/services.php/CourseSection/101/bindings/7/memberships"
+JSON = {"Accept": "application/json"}
 
 
 def services(link_id: str = "link-1") -> dict:
@@ -109,7 +110,7 @@ def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_m
                                  "scoreGiven": 16.5, "scoreMaximum": 20.0,
                                  "comment": "Objectif clair. Précisez l’échéance."}
     assert grade_row.platform_user_id == "learner-a"
-    assert client.get(learner + "grade").get_json()["grade"]["score"] == 16.5
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["score"] == 16.5
     learner_page = html.unescape(client.get(learner).get_data(as_text=True))
     assert "Ma note : 16.5 / 20" in learner_page and "Précisez l’échéance." in learner_page
     # Their next launch reads the grade with the rest of the page; another learner's page has none.
@@ -200,8 +201,8 @@ def test_grading_is_for_the_trainers_of_the_link_only(client, platform):
     # A learner reads their own grade only: the endpoint takes no id.
     trainer = launch(platform, client, sub="trainer-1", role="trainer")
     client.post(trainer + f"grading/{a}/grade", json={"score": 12})
-    assert client.get(other + "grade").get_json() == {"grade": None}
-    assert client.get(learner + "grade").get_json()["grade"]["score"] == 12
+    assert client.get(other + "grade", headers=JSON).get_json() == {"grade": None}
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["score"] == 12
     # A trainer of another course of the same platform cannot grade or read learner A.
     elsewhere = launch(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
     assert client.get(elsewhere + f"grading/{a}").status_code == 404
@@ -317,7 +318,7 @@ def test_the_learner_sees_that_the_comment_kept_from_an_ai_draft_was_drafted_wit
     shown = html.unescape(client.get(learner).get_data(as_text=True))
     assert 'data-testid="my-grade"' in shown and "Relu. " in shown
     assert "Ce commentaire a été rédigé avec l’aide de l’IA, puis relu et modifié par votre formateur." in shown
-    assert client.get(learner + "grade").get_json()["grade"]["from_ai_draft"] is True
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["from_ai_draft"] is True
     noah = launch(platform, client, sub="learner-b", name="Noah Petit")
     assert "rédigé avec l’aide de l’IA" not in html.unescape(client.get(noah).get_data(as_text=True))
     # Moodle's gradebook shows the learner the same label under the comment.

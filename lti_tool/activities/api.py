@@ -42,7 +42,12 @@ def complete(exercise_id: str):
     catalogue, activity = launched_activity(session)
     exercise = progress.exercise_of(catalogue, activity, exercise_id)
     progress.complete_exercise(activity, session.user_pk, exercise, catalogue.version)
-    return DoneOut().dump({"done": True})
+    explanations = []
+    if exercise["type"] == "scenario_choice":
+        # The explanations the page promised: shown once the learner has made and justified each choice.
+        explanations = [str(_l("Our view:")) + f" {scenario['options'][scenario['best']]} — {scenario['explanation']}"
+                        for scenario in exercise["scenarios"]]
+    return DoneOut().dump({"done": True, "explanations": explanations})
 
 
 @json_api("Mark a theme's text read", out=ReadOut, errors=(404, 409))
@@ -91,5 +96,5 @@ def wheel(exercise_id: str):
                           message=INVALID_ANSWERS, code="invalid_answers")["ratings"]
     progress.record_wheel(activity, session.user_pk, exercise, ratings)
     history = progress.learner_state(activity, session.user_pk, {"wheels"}).wheels.get(exercise_id, [])
-    svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"])
+    svg = radar_svg(exercise["segments"], [r.ratings for r in history], exercise["title"], live=ratings)
     return WheelOut().dump({"snapshots": len(history), "svg": str(svg)})

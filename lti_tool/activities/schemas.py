@@ -98,6 +98,9 @@ class MentoringWheelAnswers(StrictAnswers):
     # The wheel's six segments (the catalogue gives each wheel exactly six).
     ratings = BoundedDict(keys=fields.String(validate=validate.Length(max=40)),
                           values=fields.Integer(validate=validate.Range(min=1, max=10)), max_items=6, load_default=dict)
+    # The guide's second way: for each segment, what the learner wants to put in place.
+    plans = BoundedDict(keys=fields.String(validate=validate.Length(max=40)), values=answer_text(), max_items=6,
+                        load_default=dict)
     notes = answer_text()
 
 
@@ -172,7 +175,10 @@ class DraftSavedOut(BaseSchema):
 
 
 class DoneOut(BaseSchema):
+    """An exercise marked done; a scenario's explanations, shown once the choices are made (else [])."""
+
     done = fields.Boolean()
+    explanations = fields.List(fields.String())
 
 
 class ReadOut(BaseSchema):

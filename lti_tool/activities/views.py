@@ -24,7 +24,7 @@ from .paging import CONTENTS, HAND_IN, steps_of
 from .progress import LearnerState, learner_state, parts_shown
 from .schemas import DeepLinkFormSchema
 from .services import ActivityPage, activity_for, bind, content_removed, course_activities, item_view
-from .wheel import radar_svg
+from .wheel import WHEEL_START, radar_svg
 
 ASSISTANT_EXERCISES = frozenset(EXERCISE_TYPES.values())
 EXERCISE_TYPE_LABELS = {
@@ -64,12 +64,7 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
     policy = ai_policy().of_activity(activity, link) if activity is not None and editable else None
     page = ActivityPage(session, link, catalogue, activity, view, state, editable, policy)
     page_themes = steps.page_themes(view.themes) if steps else []
-    wheels = {
-        exercise_id: radar_svg(catalogue.item(exercise_id)["segments"], [r.ratings for r in ratings],
-                               catalogue.item(exercise_id)["title"])
-        for exercise_id, ratings in state.wheels.items()
-        if catalogue.item(exercise_id) and any(exercise_id.startswith(t["id"] + ".") for t in page_themes)
-    }
+    wheels = _wheels(view, state, page_themes) if view is not None else {}
     template = "activities/trainer.html" if page.staff else "activities/learner.html"
     page_panels = panels(page) if policy is not None else []
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
@@ -80,6 +75,22 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
                            assistant=assistant_state(session, policy.level)
                            if policy is not None and view is not None and _uses_assistant(view, page_themes) else None,
                            content_removed=content_removed(activity, catalogue))
+
+
+def _wheels(view, state: LearnerState, page_themes) -> dict:
+    """Each mentoring wheel of the page drawn with its saved snapshots under the ratings being
+    set (the draft's, or the sliders' starting value), which the page redraws as they move."""
+    exercises = [view.exercise] if view.exercise else [e for theme in page_themes for e in theme["exercises"]]
+    charts = {}
+    for exercise in exercises:
+        if exercise["type"] != "mentoring_wheel":
+            continue
+        draft = state.drafts.get(exercise["id"])
+        saved = (draft.answers.get("ratings") if draft else None) or {}
+        live = {segment["key"]: saved.get(segment["key"], WHEEL_START) for segment in exercise["segments"]}
+        charts[exercise["id"]] = radar_svg(exercise["segments"], [r.ratings for r in state.wheels.get(exercise["id"], [])],
+                                           exercise["title"], live=live)
+    return charts
 
 
 def _uses_assistant(view, page_themes) -> bool:

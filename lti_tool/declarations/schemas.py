@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
+from ..common.i18n import lazy_gettext as _l
+from ..common.i18n import valid_timezone
 from ..common.schemas import BaseSchema, BoundedDict, BoundedList, UtcTime
 from .checklist import MOMENTS
 
@@ -52,10 +54,19 @@ class TicksSchema(Strict):
 
 class CentreSettingsSchema(Strict):
     scale = fields.String(required=True, validate=validate.OneOf(("aias", "sherbrooke")))
+    # An IANA time zone ("Europe/Paris", "America/Cayenne"); every time the centre's pages show is in it.
+    timezone = fields.String(load_default=None, validate=validate.Length(max=64))
+
+    @validates_schema
+    def _known_timezone(self, data, **kwargs):
+        if data.get("timezone") is not None and not valid_timezone(data["timezone"]):
+            raise ValidationError(_l("Choose a time zone of the list."), "timezone")
 
 
 class DeclarationSchema(Strict):
-    level_used = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    # Empty when the learner chose no level: services.check_declaration refuses it together with
+    # every other field at fault, so that the form flags them all at once.
+    level_used = fields.String(required=True, validate=validate.Length(max=16))
     tools = BoundedList(fields.String(validate=validate.OneOf(AI_TOOLS)), max_items=len(AI_TOOLS), load_default=list)
     tools_other = fields.String(load_default="", validate=validate.Length(max=200))
     purposes = BoundedList(fields.String(validate=validate.OneOf(PURPOSES)), max_items=len(PURPOSES),
@@ -150,6 +161,7 @@ class TicksOut(BaseSchema):
     """The learner's ticked items, each with the time it was first ticked."""
 
     ticks = fields.Dict(keys=fields.String(), values=fields.String())
+    ticks_shown = fields.Dict(keys=fields.String(), values=fields.String())  # as the pages write times
 
 
 class SubmittedOut(BaseSchema):
@@ -200,4 +212,5 @@ class CentreChecklistItemOut(BaseSchema):
 
 class CentreSettingsOut(BaseSchema):
     scale = fields.String()
+    timezone = fields.String()
     checklist = fields.List(fields.Nested(CentreChecklistItemOut))

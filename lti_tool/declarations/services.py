@@ -283,9 +283,10 @@ def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Sna
     """The learner's answers to the activity's exercises, each with the exercise it answered (so
     the version renders against the text it answered, whatever the catalogue becomes)."""
     view = item_view(catalogue, activity.catalogue_item)
-    exercises = {}
+    exercises, theme_titles = {}, {}
     if view is not None:
         for theme in view.themes:
+            theme_titles[theme["id"]] = theme["title"]
             for exercise in theme["exercises"]:
                 if view.exercise is None or exercise["id"] == view.exercise["id"]:
                     exercises[exercise["id"]] = exercise
@@ -295,7 +296,7 @@ def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Sna
         if draft.exercise_id in exercises and _has_content(draft.answers):
             answered[draft.exercise_id] = {"exercise": exercises[draft.exercise_id], "answers": draft.answers,
                                            "done": draft.done, "content_version": draft.content_version}
-    quizzes = {theme_id: {"score": attempt.score, "total": attempt.total}
+    quizzes = {theme_id: {"score": attempt.score, "total": attempt.total, "title": theme_titles.get(theme_id, "")}
                for theme_id, attempt in work.best_quiz.items()}
     ordered = {exercise_id: answered[exercise_id] for exercise_id in exercises if exercise_id in answered}
     return Snapshot({"exercises": ordered, "quizzes": quizzes})

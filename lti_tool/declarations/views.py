@@ -7,13 +7,15 @@ only reaches their own ticks and submissions, a trainer only the learners of the
 from __future__ import annotations
 
 
-from flask import g, render_template, request, url_for
+from flask import current_app, g, render_template, request, url_for
 
 from ..common.i18n import lazy_gettext as _l
+from ..common.i18n import local_time
 from ..activities.services import launched_activity
 from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..lti.access import current_launch, launch_required
+from ..lti.services import platform_timezone, set_platform_timezone
 from ..common.spreadsheet import csv_download
 from ..common.errors import ToolError
 from ..gradebook.services import post_submission
@@ -40,7 +42,7 @@ from .schemas import (
     TicksSchema,
 )
 from ..activities.hooks import Panel
-from .labels import labels, with_labels
+from .labels import CENTRE_TIMEZONES, labels, with_labels
 from .scales import SCALES
 
 STAFF = ("trainer", "admin")
@@ -97,7 +99,8 @@ def put_ticks():
     _catalogue, activity = launched_activity(session)
     data = load_or_422(TicksSchema(), json_body())
     ticks = services.set_ticks(activity, session.resource_link, session.user_pk, data["ticks"])
-    return TicksOut().dump({"ticks": ticks})
+    # `ticks_shown`: each time as the pages write it (the page's script shows it as it is).
+    return TicksOut().dump({"ticks": ticks, "ticks_shown": {item: local_time(at) for item, at in ticks.items()}})
 
 
 def _learner_only(session) -> None:
@@ -234,7 +237,8 @@ def centre_page():
     template = checklist_mod.render(services.centre_template(session.platform_id))
     return render_template("declarations/centre.html", launch=session, token=g.launch_token, scales=SCALES,
                            scale=services.centre_scale(session.platform_id), template=template,
-                           moments=checklist_mod.MOMENT_LABELS)
+                           moments=checklist_mod.MOMENT_LABELS, timezones=CENTRE_TIMEZONES,
+                           timezone=platform_timezone(session.platform_id) or current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
 @json_api("Set the centre's AI-use scale and checklist template", body=CentreSettingsBodySchema,
@@ -243,13 +247,20 @@ def centre_page():
 def put_centre():
     session = current_launch()
     body = json_body()
-    data = load_or_422(CentreSettingsSchema(), {"scale": body.get("scale", services.centre_scale(session.platform_id).code)})
+    wanted = {"scale": body.get("scale", services.centre_scale(session.platform_id).code)}
+    if "timezone" in body:
+        wanted["timezone"] = body["timezone"]
+    data = load_or_422(CentreSettingsSchema(), wanted)
     items = None
     if "items" in body:
         items = load_or_422(ChecklistEditSchema(), {"items": body["items"]})["items"]
     settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items)
-    return CentreSettingsOut().dump({"scale": settings.scale,
-                                     "checklist": checklist_mod.render(services.centre_template(session.platform_id))})
+    if data["timezone"] is not None:
+        set_platform_timezone(session.platform_id, data["timezone"])
+    return CentreSettingsOut().dump({
+        "scale": settings.scale,
+        "timezone": platform_timezone(session.platform_id) or current_app.config["BABEL_DEFAULT_TIMEZONE"],
+        "checklist": checklist_mod.render(services.centre_template(session.platform_id))})
 
 
 def activity_panels(page) -> list[Panel]:

@@ -5,7 +5,7 @@ A trainer reaches only the learners of the link they launched; a learner only th
 
 from __future__ import annotations
 
-from flask import g, render_template, url_for
+from flask import g, render_template, request, url_for
 
 from ..activities.hooks import Panel
 from ..activities.services import course_names, launched_activity
@@ -144,13 +144,17 @@ def retry_all():
     return RequeuedOut().dump({"requeued": requeued})
 
 
-@json_api("The learner's latest grade", out=MyGradeOut, errors=(404, 409))
 @launch_required()
 def my_grade():
+    """The learner's latest grade: JSON for a program that asks for it (`Accept: application/json`),
+    else a page for the person who opened the address in a browser."""
     session = current_launch()
     _catalogue, activity = launched_activity(session)
     grade = services.latest_grade(activity, session.user_pk)
-    return MyGradeOut().dump({"grade": grade})
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return MyGradeOut().dump({"grade": grade})
+    return render_template("grading/my_grade.html", launch=session, token=g.launch_token,
+                           link=session.resource_link, grade=grade)
 
 
 def activity_panels(page) -> list[Panel]:
