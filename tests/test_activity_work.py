@@ -54,7 +54,7 @@ def test_completion_needs_every_answer_and_names_the_missing_one(client, platfor
                                           "message": "Cet exercice n’est pas encore terminé : complétez la réponse signalée."}
     full = {k: "ok" for k in ("specific", "measurable", "achievable", "relevant", "time_bound")}
     client.put(url + "exercises/m1.t2.e1/draft", json={"answers": full})
-    assert client.post(url + "exercises/m1.t2.e1/done", json={}).get_json() == {"done": True}
+    assert client.post(url + "exercises/m1.t2.e1/done", json={}).get_json() == {"done": True, "explanations": []}
 
 
 def test_reflection_minimum_length_is_enforced(client, platform):
