@@ -109,6 +109,6 @@ def test_erasing_a_person_ends_their_launch_sessions_on_every_worker(workers, er
     with second.app_context():
         landing = on_second.get(camille)
         assert landing.status_code == 401 and "session_expired" in landing.get_data(as_text=True)
-        assert on_second.get(camille + "grade").get_json()["error"]["code"] == "session_expired"
+        assert on_second.get(camille + "grade", headers={"Accept": "application/json"}).get_json()["error"]["code"] == "session_expired"
         # The administrator's own launch is untouched.
         assert on_second.get(admin + "follow-up.json").status_code == 200

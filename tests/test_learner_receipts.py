@@ -170,7 +170,7 @@ def test_the_learners_grade_is_a_page_for_people_and_json_for_programs(client, p
     url = launch(platform, client, "m1.t2", "learner-1")
     page = client.get(url + "grade", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
     assert page.status_code == 200 and page.mimetype == "text/html"
-    assert "Vous n'avez pas encore de note" in html.unescape(page.get_data(as_text=True))
+    assert "Vous n’avez pas encore de note" in html.unescape(page.get_data(as_text=True))
     data = client.get(url + "grade", headers={"Accept": "application/json"})
     assert data.mimetype == "application/json" and data.get_json() == {"grade": None}
 
