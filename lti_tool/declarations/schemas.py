@@ -52,6 +52,10 @@ class TicksSchema(Strict):
 
 class CentreSettingsSchema(Strict):
     scale = fields.String(required=True, validate=validate.OneOf(("aias", "sherbrooke")))
+    # A change of scale is saved once the administrator saw what it changes (the page's preview).
+    confirm_scale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
 class DeclarationSchema(Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from flask import g, render_template, request, url_for
+from flask_babel import ngettext
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.services import launched_activity
@@ -216,9 +217,11 @@ def overview_csv():
 def centre_page():
     session = current_launch()
     template = checklist_mod.render(services.centre_template(session.platform_id))
+    scale = services.centre_scale(session.platform_id)
+    previews = {code: services.scale_change_preview(session.platform_id, code) for code in SCALES if code != scale.code}
     return render_template("declarations/centre.html", launch=session, token=g.launch_token, scales=SCALES,
-                           scale=services.centre_scale(session.platform_id), template=template,
-                           moments=checklist_mod.MOMENT_LABELS)
+                           scale=scale, template=template, moments=checklist_mod.MOMENT_LABELS, previews=previews,
+                           score_maximum=services.centre_score_maximum(session.platform_id))
 
 
 @json_api
@@ -226,12 +229,24 @@ def centre_page():
 def put_centre():
     session = current_launch()
     body = json_body()
-    data = load_or_422(CentreSettingsSchema(), {"scale": body.get("scale", services.centre_scale(session.platform_id).code)})
+    current = services.centre_scale(session.platform_id).code
+    data = load_or_422(CentreSettingsSchema(), {"scale": body.get("scale", current),
+                                                "confirm_scale": body.get("confirm_scale"),
+                                                "score_maximum": body.get("score_maximum")})
+    if data["scale"] != current and data["confirm_scale"] != data["scale"]:
+        changes = services.scale_change_preview(session.platform_id, data["scale"])
+        message = ngettext("Changing the scale changes how %(num)d assignment reads its level: look at the "
+                           "preview, then confirm.",
+                           "Changing the scale changes how %(num)d assignments read their level: look at the "
+                           "preview, then confirm.", len(changes))
+        raise ToolError(message, status=409, code="scale_change_unconfirmed", fields={"scale": message})
     items = None
     if "items" in body:
         items = load_or_422(ChecklistEditSchema(), {"items": body["items"]})["items"]
-    settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items)
-    return {"scale": settings.scale, "checklist": checklist_mod.render(services.centre_template(session.platform_id))}
+    settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items,
+                                             score_maximum=data["score_maximum"])
+    return {"scale": settings.scale, "score_maximum": services.centre_score_maximum(session.platform_id),
+            "checklist": checklist_mod.render(services.centre_template(session.platform_id))}
 
 
 def activity_panels(page) -> list[Panel]:
