@@ -777,3 +777,12 @@ def test_a_provider_without_a_model_is_bad_config(server, kind):
         with pytest.raises(LLMBadConfig):
             llm.complete(QUESTION)
     assert server.request_count == 0
+
+
+def test_the_demo_gives_as_many_points_as_the_prompt_asks_for():
+    precise = demo_answer([ChatMessage("user", "Donne-moi 5 idées concrètes pour accueillir une apprentie "
+                                               "en boulangerie le premier jour")])
+    vague = demo_answer([ChatMessage("user", "Aide-moi pour mon apprentie")])
+
+    assert sum(line.startswith("- ") for line in precise.splitlines()) == 5
+    assert sum(line.startswith("- ") for line in vague.splitlines()) < 5

@@ -152,3 +152,17 @@ def test_a_streamed_answer_ends_with_its_safe_html_and_a_saved_role_play_shows_r
     assert client.put(url + f"exercises/{ROLE_PLAY_EXERCISE}/draft", json={"answers": transcript}).status_code == 200
     shown = client.get(url).get_data(as_text=True)
     assert '<div class="ai-answer"><p><strong>Non.</strong> &lt;b&gt;x&lt;/b&gt;</p>' in shown
+
+
+def test_the_ai_answers_kept_in_a_submission_show_as_safe_markdown(client, platform):
+    url = open_ai_item(platform, client, item=ROLE_PLAY_EXERCISE)
+    answers = {"transcript": [{"role": "user", "content": "**moi**"},
+                              {"role": "assistant", "content": "- **Un** point\n- <i>deux</i>"}],
+               "reflection": "Ma réflexion"}
+    assert client.put(url + f"exercises/{ROLE_PLAY_EXERCISE}/draft", json={"answers": answers}).status_code == 200
+    client.put(url + "checklist/ticks", json={"ticks": {item: True for item in REQUIRED}})
+    response = client.post(url + "submissions", json=declaration(level_used="planning"))
+    assert response.status_code == 201, response.get_json()
+    receipt = client.get(url + "submissions/1/receipt").get_data(as_text=True)
+    assert '<div class="ai-answer"><ul>\n<li><strong>Un</strong> point</li>\n<li>&lt;i&gt;deux&lt;/i&gt;</li>' in receipt
+    assert "**moi**" in receipt  # the learner's own words stay as written

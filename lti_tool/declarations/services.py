@@ -153,11 +153,13 @@ def scale_change_preview(platform_id: int, new_scale: str) -> list[ScaleChange]:
     current = centre_scale(platform_id)
     if target.code == current.code:
         return []
+    placed = placed_activities(platform_id)
+    rows = {row.activity_id: row for row in db.session.execute(select(AssignmentPolicy).where(
+        AssignmentPolicy.activity_id.in_([p.activity.id for p in placed]))).scalars()} if placed else {}
     changes = []
-    for placed in placed_activities(platform_id):
-        row = policy_row(placed.activity)
-        level = _level(current, row, placed.link)
-        changes.append(ScaleChange(course=placed.course, title=placed.link.title or placed.activity.catalogue_item,
+    for item in placed:
+        level = _level(current, rows.get(item.activity.id), item.link)
+        changes.append(ScaleChange(course=item.course, title=item.link.title or item.activity.catalogue_item,
                                    before=str(level.label), after=str(target.at_rank(level.rank).label)))
     return changes
 

@@ -416,12 +416,34 @@ _CLOSINGS_EN = (
 )
 
 
+_NUMBERS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
+            "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7}
+_ASKED_COUNT = re.compile(r"\b(?P<n>[2-7]|" + "|".join(_NUMBERS) + r")\s+(?:[^\W\d_]+\s+){0,2}?"
+                          r"(?:idées|questions|points|pistes|étapes|conseils|exemples|objectifs|actions|"
+                          r"ideas|questions|points|steps|tips|examples|goals|actions)\b", re.IGNORECASE)
+
+
+def _asked_count(text: str) -> int | None:
+    """How many items the prompt asks for ("3 questions", "cinq idées"), if it says."""
+    match = _ASKED_COUNT.search(text)
+    if not match:
+        return None
+    word = match.group("n").lower()
+    return int(word) if word.isdigit() else _NUMBERS.get(word)
+
+
 def _suggestions(prompt: _Prompt) -> str:
+    """A list of suggestions on the question's key words; as many as the prompt asks for when it
+    says ("donne-moi 5 idées"), so that a precise prompt gets a visibly different answer from a
+    vague one (the prompt transformation exercise compares the two)."""
     french = prompt.french
     subject = prompt.last_user or prompt.system
-    keywords = _keywords(subject)
+    wanted = _asked_count(subject)
+    keywords = _keywords(subject, limit=wanted or 3)
     bullets = _BULLETS_FR if french else _BULLETS_EN
     start = prompt.seed % len(bullets)
+    if wanted and keywords:
+        keywords = [keywords[index % len(keywords)] for index in range(wanted)]
     lines = [
         bullets[(start + index) % len(bullets)].format(keyword=keyword[:1].upper() + keyword[1:])
         for index, keyword in enumerate(keywords)
