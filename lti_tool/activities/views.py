@@ -51,7 +51,7 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
                                default_level=scale.default_level,
                                default_maximum=policy.score_maximum(session.platform_id),
                                uses_ai=_items_using_assistant(catalogue),
-                               ai_level=scale.at_rank(2),  # the lowest level at which the assistant works
+                               ai_level=scale.assistant_floor,
                                overlaps={item_id: [_title(catalogue.item(i)) if catalogue.item(i) else i
                                                    for i in sorted(found)]
                                          for item_id in _catalogue_ids(catalogue)
@@ -82,12 +82,18 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
                            if policy is not None and view is not None and _uses_assistant(view) else None,
                            content_removed=content_removed(activity, catalogue),
                            # The lowest level at which the assistant works, said where the policy turns it off.
-                           ai_level=policy.scale.at_rank(2) if policy is not None else None)
+                           ai_level=policy.scale.assistant_floor if policy is not None else None)
 
 
 def _catalogue_ids(catalogue) -> list[str]:
-    return [i for m in catalogue.modules
-            for i in [m.id, *[x for t in m.themes for x in [t["id"], *[e["id"] for e in t["exercises"]]]]]]
+    """Every module, theme/phase and exercise id, in the catalogue's order."""
+    ids = []
+    for module in catalogue.modules:
+        ids.append(module.id)
+        for theme in module.themes:
+            ids.append(theme["id"])
+            ids.extend(exercise["id"] for exercise in theme["exercises"])
+    return ids
 
 
 def _title(item) -> str:
@@ -174,12 +180,14 @@ def deep_link_submit():
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
     allow_form_action(origin_of(return_url))  # the signed answer goes back to the platform
+    # What goes back, as the page posting it says: each item's maximum and level, and the
+    # warning when an item built on the assistant gets a level that turns it off.
     uses_ai = _items_using_assistant(catalogue)
-    summary = [{"title": item["title"], "maximum": item["score_maximum"],
-                "level": scale.level(item["ai_policy"] or scale.default_level.code),
-                "assistant_off": item["catalogue_id"] in uses_ai
-                and scale.level(item["ai_policy"] or scale.default_level.code).rank < 2}
-               for item in data["items"]]
+    summary = []
+    for item in data["items"]:
+        level = scale.level(item["ai_policy"] or scale.default_level.code)
+        summary.append({"title": item["title"], "maximum": item["score_maximum"], "level": level,
+                        "assistant_off": item["catalogue_id"] in uses_ai and level.mode == "off"})
     return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token}, summary=summary)
 
 

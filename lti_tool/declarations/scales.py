@@ -67,6 +67,12 @@ class Scale:
         return None
 
     @property
+    def assistant_floor(self) -> Level:
+        """The lowest level at which the assistant works (below it, its mode is "off"): what an
+        exercise done with the assistant needs at least."""
+        return next(level for level in self.levels if level.mode != "off")
+
+    @property
     def default_level(self) -> Level:
         """The level of an assignment nobody chose one for."""
         return self.level(DEFAULT_LEVEL[self.code])
@@ -122,5 +128,7 @@ def level_in_scale(scale_code: str | None, rank: int | None):
     if scale is None or not rank:
         return None
     return scale, scale.at_rank(rank)
+
+
 DEFAULT_SCALE = "aias"
 DEFAULT_LEVEL = {"aias": "planning", "sherbrooke": "limitee"}

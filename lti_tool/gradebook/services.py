@@ -1,5 +1,6 @@
 """The gradebook's services: what the app posts to the platform's gradebook (through the outbox),
-what the trainer sees of it, the "send again" button.
+what the trainer sees of it, the "send again" button, and the maximum of a link's grade item as the
+platform holds it now (what grades are given on).
 
 A score is written in the caller's transaction together with the grade or submission it
 reports (one commit); the worker (`worker.drain`) sends it later. Rows of one resource link and
@@ -9,12 +10,11 @@ the latest state; a newer score of the same kind makes older unsent ones of that
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
-
-import logging
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
