@@ -105,3 +105,15 @@ def test_after_saving_a_grade_the_page_gets_the_grades_own_gradebook_line(client
     saved = client.post(trainer + f"grading/{_pk('user-1')}/grade", json={"score": 12, "comment": "Bien."}).get_json()
 
     assert "En attente d'envoi" in saved["send_state"] and "attente de notation" not in saved["send_state"]
+
+
+def test_a_line_item_without_a_maximum_grades_on_the_stored_one_and_says_so(client, platform, moodle):
+    item = moodle.add_line_item("Mentorat", 40, resource_link_id="link-1")
+    del moodle.line_items[item]["scoreMaximum"]
+    _submitted(client, platform, moodle, score_maximum="10")
+    trainer = _launch(client, platform, moodle, sub="teacher-1", role="trainer", score_maximum="10")
+
+    page = html.unescape(client.get(trainer + f"grading/{_pk('user-1')}").get_data(as_text=True))
+
+    assert "Note (0 à 10)" in page
+    assert "Le carnet de notes n'a pas indiqué la note maximale de cette activité" in page
