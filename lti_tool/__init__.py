@@ -22,6 +22,7 @@ from .cli import cli
 from .common import csp
 from .common.markdown import answer_html
 from .common.fragments import shared_fragment
+from .common.http import RowIdConverter
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
 from .common.logging import install_redaction
 from .common.store import make_store
@@ -31,6 +32,7 @@ from .extensions import babel, db, migrate
 from .gradebook.worker import init_outbox
 from .lti.blueprint import bp as lti_bp
 from .llm.blueprint import bp as llm_bp
+from .openapi import bp as openapi_bp
 from .site import bp as site_bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,7 +91,9 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: rules bind their converters then
     app.register_blueprint(site_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)

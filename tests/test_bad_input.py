@@ -255,3 +255,21 @@ def test_every_list_and_map_a_schema_loads_is_bounded():
                  if (isinstance(field, fields.List) and not isinstance(field, BoundedList))
                  or (isinstance(field, fields.Mapping) and not isinstance(field, BoundedDict))]
     assert unbounded == []
+
+
+HUGE_ID = "19975062419168751616"  # past any database's integer (found by the schemathesis pass, tests/test_openapi.py)
+
+
+@pytest.mark.parametrize("who,path,mimetype", [
+    ("trainer", f"learners/{HUGE_ID}/submissions", "application/json"),
+    ("trainer", f"learners/{2**31}/submissions", "application/json"),  # past PostgreSQL's INTEGER, not SQLite's
+    ("trainer", f"follow-up/{HUGE_ID}.json", "application/json"),
+    ("admin", f"admin/people/{HUGE_ID}/data.json", "application/json"),
+    ("learner", f"submissions/{HUGE_ID}", "application/json"),
+    ("trainer", f"grading/{HUGE_ID}", "text/html"),
+    ("trainer", f"links/{HUGE_ID}", "text/html"),
+])
+def test_an_id_past_what_the_database_holds_names_nothing(client, platform, who, path, mimetype):
+    url = open_item(platform, client, "m1.t2", sub=f"{who}-1", role=who)
+    response = client.get(url + path)
+    assert (response.status_code, response.mimetype) == (404, mimetype), response.get_data(as_text=True)[:300]

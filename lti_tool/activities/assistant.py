@@ -64,11 +64,22 @@ def _chat(session: LaunchSession, data: dict[str, Any], *, stream: bool):
         raise
 
 
+CHAT_EXAMPLE = {"purpose": "assistant", "prompt": "Three ideas to welcome an apprentice on their first day?"}
+
+# An event of what /ai/chat streams (chat_stream's docstring), as the API document gives it.
+STREAM = {"type": "object", "required": ["event", "data"],
+          "description": "Server-sent events: `delta` events, then `done` or `error`.",
+          "properties": {"event": {"type": "string", "enum": ["delta", "done", "error"]},
+                         "data": {"type": "string", "description": "A JSON object: {text} for `delta`, "
+                                  "{call_id, usage, …} for `done`, {code, message} for `error`."}}}
+
+
 def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@json_api
+@json_api("Ask the assistant, the answer streamed as server-sent events", body=ChatRequestSchema,
+          example=CHAT_EXAMPLE, out=STREAM, media_type="text/event-stream", errors=(403, 404, 409, 429, 503))
 @launch_required()
 def chat_stream():
     """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
@@ -90,7 +101,8 @@ def chat_stream():
     return response
 
 
-@json_api
+@json_api("Ask the assistant, the whole answer at once", body=ChatRequestSchema, example=CHAT_EXAMPLE,
+          out=ChatResultOut, errors=(403, 404, 409, 429, 503))
 @launch_required()
 def chat_complete():
     """The whole answer as JSON (no streaming)."""
@@ -98,6 +110,7 @@ def chat_complete():
     return ChatResultOut().dump(result)
 
 
+@json_api("Acknowledge the notice about the AI assistant", out=NoticeAcknowledgementOut)
 @launch_required()
 def acknowledge_notice():
     """The launch's user read the notice about the AI assistant (shown before their first use in

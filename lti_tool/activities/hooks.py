@@ -49,7 +49,9 @@ class AiPolicy:
 class Panel:
     """A part of the activity page: `template` is rendered with `panel` set to `values`, beside the
     page's own variables (launch, token, editable…); panels come in `order` before or after the
-    activity's content."""
+    activity's content. A placed module is shown in steps (activities.paging): the panels before
+    the content show on its contents page, those after it (the checklist and the declaration) make
+    its "hand in" step."""
 
     template: str
     values: Any

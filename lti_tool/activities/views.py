@@ -20,6 +20,7 @@ from ..lti.roles import is_staff
 from ..lti.services import resource_link_in_scope
 from .assistant import EXERCISE_TYPES
 from .hooks import ai_policy, panels
+from .paging import CONTENTS, HAND_IN, steps_of
 from .progress import LearnerState, learner_state, parts_shown
 from .schemas import DeepLinkFormSchema
 from .services import (ActivityPage, activity_for, bind, content_removed, course_activities, course_item_ids,
@@ -59,27 +60,35 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     return _link_page(session, session.resource_link, token, landing_url)
 
 
-def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None) -> str:
+def _link_page(session: LaunchSession, link, token: str, landing_url: str | None = None,
+               step: int | str = CONTENTS) -> str:
     catalogue = get_catalogue(session.locale)
     activity = activity_for(link, catalogue)
     view = item_view(catalogue, activity.catalogue_item) if activity else None
+    # Every page of an activity shows the learner's progress over all of it (drafts, reads, quizzes).
     state = learner_state(activity, session.user_pk, parts_shown(view.themes, view.exercise)) \
         if activity and view else LearnerState()
+    steps = steps_of(view, state, step) if view else None
     # Only the launch's own link is worked on; another link of the course is shown read-only.
     editable = link.id == session.resource_link_pk
     policy = ai_policy().of_activity(activity, link) if activity is not None and editable else None
     page = ActivityPage(session, link, catalogue, activity, view, state, editable, policy)
+    page_themes = steps.page_themes(view.themes) if steps else []
     wheels = {
         exercise_id: radar_svg(catalogue.item(exercise_id)["segments"], [r.ratings for r in ratings],
                                catalogue.item(exercise_id)["title"])
-        for exercise_id, ratings in state.wheels.items() if catalogue.item(exercise_id)
+        for exercise_id, ratings in state.wheels.items()
+        if catalogue.item(exercise_id) and any(exercise_id.startswith(t["id"] + ".") for t in page_themes)
     }
     template = "activities/trainer.html" if page.staff else "activities/learner.html"
+    page_panels = panels(page) if policy is not None else []
     return render_template(template, launch=session, link=link, landing_url=landing_url, token=token,
                            view=view, catalogue=catalogue, exercise_types=EXERCISE_TYPE_LABELS, state=state,
-                           wheels=wheels, editable=editable, panels=panels(page) if policy is not None else [],
+                           wheels=wheels, editable=editable, panels=page_panels, steps=steps, policy=policy,
+                           # the hand-in step: panels shown after the content (the checklist, the declaration)
+                           can_hand_in=editable and any(not part.before_content for part in page_panels),
                            assistant=assistant_state(session, policy.level)
-                           if policy is not None and view is not None and _uses_assistant(view) else None,
+                           if policy is not None and view is not None and _uses_assistant(view, page_themes) else None,
                            content_removed=content_removed(activity, catalogue),
                            # The lowest level at which the assistant works, said where the policy turns it off.
                            ai_level=policy.scale.assistant_floor if policy is not None else None)
@@ -118,9 +127,9 @@ def overlapping(item_id: str, others) -> set[str]:
             if other == item_id or other.startswith(item_id + ".") or item_id.startswith(other + ".")}
 
 
-def _uses_assistant(view) -> bool:
+def _uses_assistant(view, page_themes) -> bool:
     """Whether the page shows an exercise done with the AI assistant."""
-    exercises = [view.exercise] if view.exercise else [e for theme in view.themes for e in theme["exercises"]]
+    exercises = [view.exercise] if view.exercise else [e for theme in page_themes for e in theme["exercises"]]
     return any(exercise["type"] in ASSISTANT_EXERCISES for exercise in exercises)
 
 
@@ -130,9 +139,33 @@ def home():
 
 
 @launch_required()
-def link_page(link_pk: int):
+def part_page(part: int):
+    """One theme (or phase) of the placed module, with previous/next."""
     session = current_launch()
-    return _link_page(session, resource_link_in_scope(session, link_pk), g.launch_token)
+    if session.resource_link is None:
+        raise LtiRefusal("not_in_scope")
+    if part < 1:  # the contents are the activity's own URL
+        return redirect(url_for("activities.home", token=g.launch_token), code=303)
+    return _link_page(session, session.resource_link, g.launch_token, step=part)
+
+
+@launch_required()
+def hand_in():
+    """The "hand in" step: the checklist, the declaration and the submit button, reachable from
+    every page of the activity. A trainer, who hands nothing in, gets the activity's first page."""
+    session = current_launch()
+    if session.resource_link is None:
+        raise LtiRefusal("not_in_scope")
+    if is_staff(session.role):
+        return redirect(url_for("activities.home", token=g.launch_token), code=303)
+    return _link_page(session, session.resource_link, g.launch_token, step=HAND_IN)
+
+
+@launch_required()
+def link_page(link_pk: int, part: int = CONTENTS):
+    """Another activity of the course, read-only (from "My progress"), page by page."""
+    session = current_launch()
+    return _link_page(session, resource_link_in_scope(session, link_pk), g.launch_token, step=part)
 
 
 @launch_required("trainer", "admin")

@@ -148,3 +148,64 @@ class OverviewRowOut(BaseSchema):
     required_missing = fields.Integer(attribute="missing_required")
     ai_calls = fields.Integer()
     flags = fields.List(fields.String())
+
+
+class TicksOut(BaseSchema):
+    """The learner's ticked items, each with the time it was first ticked."""
+
+    ticks = fields.Dict(keys=fields.String(), values=fields.String())
+
+
+class SubmittedOut(BaseSchema):
+    """A new version submitted: its number, receipt and flags, and the receipt page's URL."""
+
+    version = fields.Integer()
+    receipt = fields.String()
+    flags = fields.List(fields.String())
+    receipt_url = fields.String()
+
+
+class SubmissionSummariesOut(BaseSchema):
+    submissions = fields.List(fields.Nested(SubmissionSummaryOut))
+
+
+class SubmissionsOut(BaseSchema):
+    submissions = fields.List(fields.Nested(SubmissionOut))
+
+
+class OverviewQuerySchema(BaseSchema):
+    """The overview's filters; a value it does not know filters nothing."""
+
+    status = fields.String(metadata={"enum": ["not_started", "in_progress", "submitted"]})
+    flag = fields.String(metadata={"enum": ["any", "level_above_policy", "ai_where_forbidden", "required_missing"]})
+
+
+class OverviewOut(BaseSchema):
+    learners = fields.List(fields.Nested(OverviewRowOut))
+
+
+class CentreSettingsBodySchema(BaseSchema):
+    """The centre's settings: its scale (kept when absent; a change needs `confirm_scale` naming
+    the new scale, once the administrator saw what it changes), its checklist template and the
+    default maximum score of a new activity (each kept when absent)."""
+
+    scale = fields.String(validate=validate.OneOf(("aias", "sherbrooke")))
+    items = BoundedList(fields.Nested(ChecklistItemSchema), max_items=40)
+    confirm_scale = fields.String(allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(allow_none=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
+
+
+class CentreChecklistItemOut(BaseSchema):
+    """An item of the centre's checklist template; `built_in` while it keeps the tool's wording."""
+
+    id = fields.String()
+    moment = fields.String()
+    text = fields.String()
+    required = fields.Boolean()
+    built_in = fields.Boolean()
+
+
+class CentreSettingsOut(BaseSchema):
+    scale = fields.String()
+    score_maximum = fields.Float()
+    checklist = fields.List(fields.Nested(CentreChecklistItemOut))

@@ -23,14 +23,21 @@ from . import overview, services
 from .schemas import (
     AI_TOOLS,
     PURPOSES,
+    CentreSettingsBodySchema,
+    CentreSettingsOut,
     CentreSettingsSchema,
     ChecklistEditSchema,
+    OverviewOut,
+    OverviewQuerySchema,
     OverviewRowOut,
     PolicyOut,
     PolicySchema,
     SubmissionOut,
-    SubmissionSummaryOut,
+    SubmissionsOut,
+    SubmissionSummariesOut,
+    SubmittedOut,
     SubmitSchema,
+    TicksOut,
     TicksSchema,
 )
 from ..activities.hooks import Panel
@@ -42,7 +49,8 @@ STAFF = ("trainer", "admin")
 # --- JSON endpoints ----------------------------------------------------------------------------
 
 
-@json_api
+@json_api("The assignment's AI-use policy and checklist (a learner's with their ticks)", out=PolicyOut,
+          errors=(404, 409))
 @launch_required()
 def get_policy():
     session = current_launch()
@@ -52,7 +60,8 @@ def get_policy():
     return PolicyOut().dump(policy.with_ticks(ticks))
 
 
-@json_api
+@json_api("Set the assignment's AI-use level and note", body=PolicySchema, out=PolicyOut, errors=(404, 409),
+          example={"level": "planning", "note": "Ideas and planning only: the text is yours."})
 @launch_required(*STAFF)
 def put_policy():
     session = current_launch()
@@ -62,7 +71,7 @@ def put_policy():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
-@json_api
+@json_api("Set the assignment's own checklist", body=ChecklistEditSchema, out=PolicyOut, errors=(404, 409))
 @launch_required(*STAFF)
 def put_checklist():
     session = current_launch()
@@ -72,7 +81,7 @@ def put_checklist():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
-@json_api
+@json_api("Give the assignment the centre's checklist again", out=PolicyOut, errors=(404, 409))
 @launch_required(*STAFF)
 def reset_checklist():
     session = current_launch()
@@ -81,14 +90,15 @@ def reset_checklist():
     return PolicyOut().dump(policy.with_ticks({}))
 
 
-@json_api
+@json_api("Tick or untick the learner's checklist items", body=TicksSchema, out=TicksOut, errors=(404, 409),
+          example={"ticks": {"before.frame": True, "during.confidential": True, "after.explain": True}})
 @launch_required()
 def put_ticks():
     session = current_launch()
     _catalogue, activity = launched_activity(session)
     data = load_or_422(TicksSchema(), json_body())
     ticks = services.set_ticks(activity, session.resource_link, session.user_pk, data["ticks"])
-    return {"ticks": ticks}
+    return TicksOut().dump({"ticks": ticks})
 
 
 def _learner_only(session) -> None:
@@ -97,7 +107,11 @@ def _learner_only(session) -> None:
                         code="learners_only")
 
 
-@json_api
+@json_api("Submit the learner's work with their declaration", body=SubmitSchema, out=SubmittedOut, status=201,
+          errors=(403, 404, 409), example={"declaration": {
+              "level_used": "planning", "tools": ["le_chat"], "purposes": ["ideas"],
+              "external_prompts": "Ideas of goals for an apprentice salesperson",
+              "verification": "Compared with the standard.", "own_changes": "All the final text.", "honour": True}})
 @launch_required()
 def create_submission():
     session = current_launch()
@@ -107,19 +121,20 @@ def create_submission():
     submission = services.submit(activity, session.resource_link, session.user_pk, catalogue, session.locale,
                                  data["declaration"])
     post_submission(session)  # the gradebook learns the work waits for grading, in the same transaction
-    return {"version": submission.version, "receipt": submission.receipt, "flags": submission.flags,
-            "receipt_url": url_for("declarations.receipt", token=g.launch_token, version=submission.version)}, 201
+    return SubmittedOut().dump({
+        "version": submission.version, "receipt": submission.receipt, "flags": submission.flags,
+        "receipt_url": url_for("declarations.receipt", token=g.launch_token, version=submission.version)}), 201
 
 
-@json_api
+@json_api("The learner's submitted versions, newest first", out=SubmissionSummariesOut, errors=(404, 409))
 @launch_required()
 def list_submissions():
     session = current_launch()
     _catalogue, activity = launched_activity(session)
-    return {"submissions": SubmissionSummaryOut(many=True).dump(services.submissions_of(activity, session.user_pk))}
+    return SubmissionSummariesOut().dump({"submissions": services.submissions_of(activity, session.user_pk)})
 
 
-@json_api
+@json_api("One of the learner's submitted versions, whole", out=SubmissionOut, errors=(404, 409))
 @launch_required()
 def get_submission(version: int):
     session = current_launch()
@@ -127,16 +142,16 @@ def get_submission(version: int):
     return SubmissionOut().dump(services.submission_of(activity, session.user_pk, version))
 
 
-@json_api
+@json_api("A learner's submitted versions, whole", out=SubmissionsOut, errors=(404, 409))
 @launch_required(*STAFF)
 def learner_submissions(user_pk: int):
     session = current_launch()
     _catalogue, activity = launched_activity(session)
     services.learner_with_work(session.platform_id, activity, user_pk)
-    return {"submissions": SubmissionOut(many=True).dump(services.submissions_of(activity, user_pk))}
+    return SubmissionsOut().dump({"submissions": services.submissions_of(activity, user_pk)})
 
 
-@json_api
+@json_api("One of a learner's submitted versions, whole", out=SubmissionOut, errors=(404, 409))
 @launch_required(*STAFF)
 def learner_submission(user_pk: int, version: int):
     session = current_launch()
@@ -186,11 +201,12 @@ def overview_page():
                            link=session.resource_link, statuses=overview.STATUSES, flags=overview.FLAGS)
 
 
-@json_api
+@json_api("The trainer's overview of the link's learners, as codes", query=OverviewQuerySchema, out=OverviewOut,
+          errors=(404, 409))
 @launch_required(*STAFF)
 def overview_json():
     _session, _activity, _all, rows, _status, _flag = _overview_rows()
-    return {"learners": OverviewRowOut(many=True).dump(rows)}
+    return OverviewOut().dump({"learners": rows})
 
 
 # The spreadsheet export: a column per key of OverviewRowOut, headed in the interface's
@@ -224,7 +240,8 @@ def centre_page():
                            score_maximum=services.centre_score_maximum(session.platform_id))
 
 
-@json_api
+@json_api("Set the centre's AI-use scale, checklist template and default maximum score",
+          body=CentreSettingsBodySchema, out=CentreSettingsOut, errors=(409,))
 @launch_required("admin")
 def put_centre():
     session = current_launch()
@@ -245,8 +262,9 @@ def put_centre():
         items = load_or_422(ChecklistEditSchema(), {"items": body["items"]})["items"]
     settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items,
                                              score_maximum=data["score_maximum"])
-    return {"scale": settings.scale, "score_maximum": services.centre_score_maximum(session.platform_id),
-            "checklist": checklist_mod.render(services.centre_template(session.platform_id))}
+    return CentreSettingsOut().dump({"scale": settings.scale,
+                                     "score_maximum": services.centre_score_maximum(session.platform_id),
+                                     "checklist": checklist_mod.render(services.centre_template(session.platform_id))})
 
 
 def activity_panels(page) -> list[Panel]:

@@ -24,3 +24,36 @@ class GradeOut(BaseSchema):
     comment = fields.String()
     from_ai_draft = fields.Boolean()  # the comment started from an AI draft the trainer edited
     graded_at = UtcTime(attribute="created_at")
+
+
+class GradeSavedOut(BaseSchema):
+    """The grade saved, and where the trainer goes next: the next learner to grade (null when
+    none is left), the roster."""
+
+    grade = fields.Nested(GradeOut)
+    # The grade's line in the gradebook column of the grading page (HTML rendered by the tool).
+    send_state = fields.String()
+    next_url = fields.String(allow_none=True)
+    roster_url = fields.String()
+
+
+class DraftCommentOut(BaseSchema):
+    """An AI draft of the comment, for the trainer to edit."""
+
+    text = fields.String()
+    demo = fields.Boolean()  # the built-in fake model wrote it
+    call_id = fields.Integer()
+
+
+class OutboxStateOut(BaseSchema):
+    status = fields.String()
+
+
+class RequeuedOut(BaseSchema):
+    requeued = fields.Integer()
+
+
+class MyGradeOut(BaseSchema):
+    """The learner's latest grade, null until the trainer grades them."""
+
+    grade = fields.Nested(GradeOut, allow_none=True)

@@ -21,7 +21,7 @@ from ..gradebook.services import outbox_state, retry_all_failed, retry_failed
 from ..llm import services as llm
 from ..lti.access import current_launch, launch_required
 from . import services
-from .schemas import GradeOut, GradeSchema
+from .schemas import DraftCommentOut, GradeSavedOut, GradeSchema, MyGradeOut, OutboxStateOut, RequeuedOut
 
 STAFF = ("trainer", "admin")
 
@@ -54,7 +54,8 @@ def grading_page(user_pk: int):
                            policy=policy.policy_for(activity, link))
 
 
-@json_api
+@json_api("Grade a learner, the score sent to the platform's gradebook", body=GradeSchema, out=GradeSavedOut,
+          status=201, errors=(404, 409), example={"score": 15, "comment": "Clear goals; date the steps."})
 @launch_required(*STAFF)
 def save_grade(user_pk: int):
     session = current_launch()
@@ -72,9 +73,10 @@ def save_grade(user_pk: int):
     # line it showed, which spoke of the submission ("waits for grading") or of an older grade.
     send_state = get_template_attribute("grading/_send.html", "send_state")(
         outbox_state(link.id, [user_pk]).get(user_pk), g.launch_token)
-    return {"grade": GradeOut().dump(grade), "send_state": str(send_state),
-            "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
-            "roster_url": url_for("grading.roster_page", token=g.launch_token)}, 201
+    return GradeSavedOut().dump({
+        "grade": grade, "send_state": str(send_state),
+        "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
+        "roster_url": url_for("grading.roster_page", token=g.launch_token)}), 201
 
 
 WWW_EBI = {
@@ -105,7 +107,8 @@ def _flatten_answers(value, label: str = "") -> list[str]:
     return [f"- {label}: {text}" if label else f"- {text}"] if text else []
 
 
-@json_api
+@json_api("An AI draft of the comment on a learner's latest version", out=DraftCommentOut,
+          errors=(403, 404, 409, 429, 503))
 @launch_required(*STAFF)
 def draft_comment(user_pk: int):
     """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
@@ -127,10 +130,10 @@ def draft_comment(user_pk: int):
     # The comment is plain text (the gradebook shows it so): a model's Markdown marks go.
     text = plain_text(result.text)
     services.remember_ai_draft(session, user_pk, text)
-    return {"text": text, "demo": result.is_demo, "call_id": result.call_id}
+    return DraftCommentOut().dump({"text": text, "demo": result.is_demo, "call_id": result.call_id})
 
 
-@json_api
+@json_api("Send a grade the gradebook did not take again", out=OutboxStateOut, errors=(404, 409))
 @launch_required(*STAFF)
 def retry(row_id: int):
     session = current_launch()
@@ -138,10 +141,10 @@ def retry(row_id: int):
     state = retry_failed(row_id, link_pk=session.resource_link.id)
     if state is None:
         raise ToolError(_l("There is no failed grade to send again here."), status=404, code="unknown_outbox_row")
-    return {"status": state.status}
+    return OutboxStateOut().dump(state)
 
 
-@json_api
+@json_api("Send every grade of the link the gradebook did not take again", out=RequeuedOut, errors=(404, 409))
 @launch_required(*STAFF)
 def retry_all():
     """Send again every score of the link the roster shows as not sent (after the trainer fixed
@@ -149,16 +152,16 @@ def retry_all():
     session = current_launch()
     launched_activity(session)  # refused unless the launch's link delivers an activity
     requeued = retry_all_failed(session.resource_link.id)
-    return {"requeued": requeued}
+    return RequeuedOut().dump({"requeued": requeued})
 
 
-@json_api
+@json_api("The learner's latest grade", out=MyGradeOut, errors=(404, 409))
 @launch_required()
 def my_grade():
     session = current_launch()
     _catalogue, activity = launched_activity(session)
     grade = services.latest_grade(activity, session.user_pk)
-    return {"grade": GradeOut().dump(grade) if grade is not None else None}
+    return MyGradeOut().dump({"grade": grade})
 
 
 def activity_panels(page) -> list[Panel]:

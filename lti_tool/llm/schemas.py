@@ -87,3 +87,20 @@ class NoticeAcknowledgementOut(BaseSchema):
     acknowledged_at = UtcTime()
     provider = fields.String()
     endpoint = fields.String()
+
+
+class CentreUsageOut(BaseSchema):
+    calls = fields.Integer()
+    tokens = fields.Integer()
+    monthly_calls_quota = fields.Integer(allow_none=True)
+    monthly_tokens_quota = fields.Integer(allow_none=True)
+
+
+class UsageReportOut(BaseSchema):
+    """The AI assistant's use this month: the launch's course (trainers), or every course and the
+    centre's totals and quotas (administrators)."""
+
+    since = fields.String()
+    scope = fields.String(validate=validate.OneOf(("course", "centre")))
+    rows = fields.List(fields.Nested(UsageRowOut))
+    centre = fields.Nested(CentreUsageOut, allow_none=True)

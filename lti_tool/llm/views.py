@@ -19,7 +19,7 @@ from ..extensions import db
 from ..lti.access import current_launch, launch_required
 from ..lti.models import LtiUser
 from . import centre, quotas
-from .schemas import LlmConfigSchema, UsageRowOut
+from .schemas import LlmConfigSchema, UsageReportOut
 
 REFUSALS = {
     "non_eu": _l("This endpoint processes requests outside the EU: it is refused. Only the tool's operator can "
@@ -150,13 +150,13 @@ def usage_page():
     return render_template("llm/usage.html", launch=current_launch(), token=g.launch_token, **data)
 
 
-@json_api
+@json_api("The AI assistant's use this month", out=UsageReportOut)
 @launch_required("trainer", "admin")
 def usage_json():
     data = _usage()
-    return {"since": data["since"].isoformat() + "Z", "scope": data["scope"],
-            "rows": UsageRowOut(many=True).dump(data["rows"]),
-            "centre": None if data["scope"] != "centre" else {
-                "calls": data["centre_calls"], "tokens": data["centre_tokens"],
-                "monthly_calls_quota": data["quotas"].centre_monthly_calls,
-                "monthly_tokens_quota": data["quotas"].centre_monthly_tokens}}
+    return UsageReportOut().dump({
+        "since": data["since"].isoformat() + "Z", "scope": data["scope"], "rows": data["rows"],
+        "centre": None if data["scope"] != "centre" else {
+            "calls": data["centre_calls"], "tokens": data["centre_tokens"],
+            "monthly_calls_quota": data["quotas"].centre_monthly_calls,
+            "monthly_tokens_quota": data["quotas"].centre_monthly_tokens}})

@@ -36,6 +36,7 @@ def launch_required(*roles: str):
             g.launch_token = token
             return view(*args, **kwargs)
 
+        wrapper.launch_roles = roles  # type: ignore[attr-defined]  # read by the API document (lti_tool.openapi)
         return wrapper
 
     return decorator

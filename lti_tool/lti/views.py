@@ -13,6 +13,7 @@ from ..common.network import origins_of
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
+from .schemas import JWKS
 from .landing import landing_page
 from .services import check_invite, consume_invite, open_launch_session, save_platform
 from .launch import message_launch
@@ -54,7 +55,7 @@ def launch():
     return response
 
 
-@json_api
+@json_api("The tool's public keys (JWKS), for platforms to check its signed messages", out=JWKS)
 def jwks():
     keys = public_jwks()
     response = current_app.json.response(keys)
