@@ -82,8 +82,13 @@ def test_the_picker_warns_and_explains_and_the_centre_previews_a_change_of_scale
         preview.screenshot(path=output_dir / f"centre-preview-part-{width}.png")
         if width == 390:
             assert layout_problems(page.frame(name="tool-frame")) == []
-        frame.locator('#centre-form button[type="submit"]').click()  # saved, the page reloads on the new scale
-        frame.locator('[data-testid="scale-preview-aias"]').wait_for(state="attached")
+        with page.expect_response(lambda r: r.url.endswith("/admin/centre") and r.request.method == "PUT") as saved:
+            frame.locator('#centre-form button[type="submit"]').press("Enter")  # saved; the page reloads on the new scale
+        assert saved.value.status == 200, saved.value.text()
+        try:
+            frame.locator('[data-testid="scale-preview-aias"]').wait_for(state="attached")
+        except Exception:
+            raise AssertionError("not saved: " + frame.locator('#centre-form [data-status]').inner_text()) from None
         assert frame.locator('input[name="scale"][value="sherbrooke"]').is_checked()
     finally:
         context.close()
