@@ -20,6 +20,7 @@ from .records.blueprint import bp as records_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common import csp
+from .common.markdown import answer_html
 from .common.fragments import shared_fragment
 from .common.http import RowIdConverter
 from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale, select_timezone
@@ -80,6 +81,7 @@ def configure_extensions(app: Flask) -> None:
     app.jinja_env.globals["shared_fragment"] = shared_fragment
     app.jinja_env.globals["csp_nonce"] = csp.nonce
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["ai_markdown"] = answer_html  # a model's answer: a small, escaped Markdown subset
 
 
 def configure_services(app: Flask) -> None:

@@ -139,7 +139,7 @@
   // Trainer (one assignment) and administrator (the centre's default): checklist editors.
   function checklistItems(form) {
     var items = [];
-    form.querySelectorAll("tbody tr").forEach(function (row) {
+    form.querySelectorAll(".checklist-editor tbody tr").forEach(function (row) {
       var text = row.querySelector('[name="text"]').value.trim(), remove = row.querySelector('[name="remove"]');
       if (!text || (remove && remove.checked)) return;
       items.push({id: row.dataset.id || "", moment: row.querySelector('[name="moment"]').value, text: text,
@@ -165,12 +165,30 @@
     });
   }
 
+  // Administrator: the centre's settings. Choosing the other scale shows what it changes first
+  // (the preview the page holds); saving then confirms that change (confirm_scale).
   var centre = document.getElementById("centre-form");
+  function shownPreview() {
+    var scale = centre.querySelector('input[name="scale"]:checked'), shown = null;
+    centre.querySelectorAll("[data-preview-for]").forEach(function (preview) {
+      preview.hidden = !scale || preview.dataset.previewFor !== scale.value;
+      if (!preview.hidden) shown = preview;
+    });
+    return shown;
+  }
+  if (centre) centre.addEventListener("change", function (event) {
+    if (event.target.name !== "scale") return;
+    var preview = shownPreview();
+    if (preview) preview.scrollIntoView({block: "nearest"});
+  });
   if (centre) centre.addEventListener("submit", function (event) {
     event.preventDefault();
     var scale = centre.querySelector('input[name="scale"]:checked');
-    send("PUT", centre.dataset.url, {scale: scale ? scale.value : "", timezone: centre.timezone.value,
-                                     items: checklistItems(centre)}).then(function (res) {
+    var maximum = centre.querySelector('[name="score_maximum"]');
+    var body = {scale: scale ? scale.value : "", timezone: centre.timezone.value, items: checklistItems(centre),
+                score_maximum: maximum && maximum.value !== "" ? Number(maximum.value) : null};
+    if (shownPreview()) body.confirm_scale = body.scale;
+    send("PUT", centre.dataset.url, body).then(function (res) {
       if (res.ok) { window.location.reload(); return; }
       status(centre, res.data.error.message, true);
     }).catch(failed(centre));

@@ -56,7 +56,7 @@ DOWNLOADS = (".csv", ".json")
 # The pages each journey scans (endpoints of the URL map).
 JOURNEY_PAGES = {
     "learner": {"lti.login", "activities.home", "activities.part_page", "activities.hand_in", "declarations.receipt",
-                "activities.my_progress", "activities.link_page"},
+                "activities.my_progress", "grading.my_grade", "activities.link_page"},
     "trainer": {"activities.home", "activities.part_page", "grading.roster_page", "grading.grading_page",
                 "declarations.trainer_submission", "declarations.overview_page", "records.course_page",
                 "records.record_page", "llm.usage_page"},
@@ -224,6 +224,7 @@ def test_learner_journey(browser, server, output_dir):
     journey.visit("hand-in")
     submit_without_ai(page)
     journey.visit("receipt")
+    journey.goto(base + "grade", "my-grade")
     journey.goto(base + "progress", "progress")
     page.get_by_role("link", name=CATALOGUE.item("m2.t1")["title"]).click()
     page.locator("main").wait_for(state="visible")

@@ -55,7 +55,7 @@ def test_the_record_shows_every_activity_of_the_course_with_progress_declaration
     assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("submitted", 1, 0, 2)
     assert first["declared_level"] == "2 – Préparation avec l’IAg" and first["allowed_level"] == "2 – Préparation avec l’IAg"
     assert (first["checklist_ticked"], first["checklist_total"]) == (3, 10)
-    assert (first["score"], first["score_maximum"]) == (12.5, 100)
+    assert (first["score"], first["score_maximum"]) == (12.5, 20)  # the default maximum: 20
     assert first["feedback"].startswith("Objectifs clairs.") and first["graded_at"].endswith("Z")
     assert (second["status"], second["quiz_score"], second["quiz_total"], second["score"]) == ("in_progress", 3, 4, None)
     # Noah did nothing on the first activity: it is still on his record, not started.
@@ -73,8 +73,8 @@ def test_the_record_page_is_printable_and_escapes_what_people_wrote(client, plat
     assert "Fiche de suivi individuel" in text and "Camille Martin" in text
     assert 'data-action="print"' in text and "/static/print.js" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
-    assert "12.5 / 100" in text and "3 / 4" in text
-    assert "Déclaré : 2 – Préparation avec l’IAg" in html.unescape(text)
+    assert "12.5 / 20" in text and "3 / 4" in text
+    assert "Déclaré : 2 – Préparation avec l’IAg" in html.unescape(text)
     assert 'data-testid="personal-data"' not in text  # GDPR actions are the administrator's
     listing = page(client, c["trainer"] + "follow-up")
     assert "Camille Martin" in listing and "Noah Petit" in listing and "1 / 2" in listing
@@ -300,7 +300,7 @@ def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_
     assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("submitted", 1, 12.5, 0)
     assert first["declared_level"] == "2 – Préparation avec l’IAg"
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
-    assert "Progression inconnue" in text and "12.5 / 100" in text
+    assert "Progression inconnue" in text and "12.5 / 20" in text
     rows = list(csv.DictReader(io.StringIO(client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True).lstrip("\ufeff")),
                                delimiter=";"))
     assert sum("(contenu retiré du catalogue)" in row["Activité"] for row in rows) == 2  # one per learner

@@ -108,7 +108,10 @@ def test_admin_switches_the_centre_to_the_sherbrooke_markers_and_edits_the_defau
     template = client.get(admin + "policy").get_json()["checklist"]
     edited = [{"id": i["id"], "moment": i["moment"], "text": i["text"], "required": i["required"]} for i in template[1:]]
     edited.append({"moment": "after", "text": "J’ai relu mon travail à voix haute.", "required": True})
-    response = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited})
+    unconfirmed = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited})
+    assert unconfirmed.status_code == 409 and unconfirmed.get_json()["error"]["code"] == "scale_change_unconfirmed"
+    response = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited,
+                                                        "confirm_scale": "sherbrooke"})
     assert response.status_code == 200, response.get_json()
     learner = open_item(platform, client)
     body = client.get(learner + "policy").get_json()

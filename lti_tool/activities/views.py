@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
 
-from ..catalogue.services import get_catalogue
+from ..catalogue.services import Module, get_catalogue
 from ..common.csp import allow_form_action
 from ..common.errors import ToolError
 from ..common.http import form_body
@@ -23,7 +23,8 @@ from .hooks import ai_policy, panels
 from .paging import CONTENTS, HAND_IN, steps_of
 from .progress import LearnerState, learner_state, parts_shown
 from .schemas import DeepLinkFormSchema
-from .services import ActivityPage, activity_for, bind, content_removed, course_activities, item_view
+from .services import (ActivityPage, activity_for, bind, content_removed, course_activities, course_item_ids,
+                       item_view)
 from .wheel import WHEEL_START, radar_svg
 
 ASSISTANT_EXERCISES = frozenset(EXERCISE_TYPES.values())
@@ -42,11 +43,20 @@ def render_landing(session: LaunchSession, token: str, *, replace_url: bool = Tr
     if session.message_type == "LtiDeepLinkingRequest":
         if not is_staff(session.role):
             raise LtiRefusal("forbidden_role")
-        scale = ai_policy().scale(session.platform_id)
+        policy = ai_policy()
+        scale = policy.scale(session.platform_id)
+        catalogue = get_catalogue(session.locale)
+        placed = course_item_ids(session.platform_id, session.context_pk)
         return render_template("activities/picker.html", launch=session, landing_url=landing_url, token=token,
-                               catalogue=get_catalogue(session.locale),
-                               accept_multiple=_accepts_multiple(session), scale=scale,
-                               default_level=scale.default_level.code)
+                               catalogue=catalogue, accept_multiple=_accepts_multiple(session), scale=scale,
+                               default_level=scale.default_level,
+                               default_maximum=policy.score_maximum(session.platform_id),
+                               uses_ai=_items_using_assistant(catalogue),
+                               ai_level=scale.assistant_floor,
+                               overlaps={item_id: [_title(catalogue.item(i)) if catalogue.item(i) else i
+                                                   for i in sorted(found)]
+                                         for item_id in _catalogue_ids(catalogue)
+                                         if (found := overlapping(item_id, placed))})
     return _link_page(session, session.resource_link, token, landing_url)
 
 
@@ -74,7 +84,42 @@ def _link_page(session: LaunchSession, link, token: str, landing_url: str | None
                            can_hand_in=editable and any(not part.before_content for part in page_panels),
                            assistant=assistant_state(session, policy.level)
                            if policy is not None and view is not None and _uses_assistant(view, page_themes) else None,
-                           content_removed=content_removed(activity, catalogue))
+                           content_removed=content_removed(activity, catalogue),
+                           # The lowest level at which the assistant works, said where the policy turns it off.
+                           ai_level=policy.scale.assistant_floor if policy is not None else None)
+
+
+def _catalogue_ids(catalogue) -> list[str]:
+    """Every module, theme/phase and exercise id, in the catalogue's order."""
+    ids = []
+    for module in catalogue.modules:
+        ids.append(module.id)
+        for theme in module.themes:
+            ids.append(theme["id"])
+            ids.extend(exercise["id"] for exercise in theme["exercises"])
+    return ids
+
+
+def _title(item) -> str:
+    return item.title if isinstance(item, Module) else item["title"]
+
+
+def _items_using_assistant(catalogue) -> set[str]:
+    """The modules, themes/phases and exercises that hold an exercise done with the AI assistant."""
+    found = set()
+    for module in catalogue.modules:
+        for theme in module.themes:
+            for exercise in theme["exercises"]:
+                if exercise["type"] in ASSISTANT_EXERCISES:
+                    found.update((module.id, theme["id"], exercise["id"]))
+    return found
+
+
+def overlapping(item_id: str, others) -> set[str]:
+    """The items of `others` that grade part of `item_id` or hold it (a module and one of its
+    themes, a theme and one of its exercises): placed both, the same work is graded twice."""
+    return {other for other in others
+            if other == item_id or other.startswith(item_id + ".") or item_id.startswith(other + ".")}
 
 
 def _wheels(view, state: LearnerState, page_themes) -> dict:
@@ -167,11 +212,27 @@ def deep_link_submit():
     scale = ai_policy().scale(session.platform_id)
     if any(item.get("ai_policy") and scale.level(item["ai_policy"]) is None for item in data["items"]):
         raise ToolError(_l("Choose a level of the scale."), status=422, code="unknown_level")
+    picked = [item["catalogue_id"] for item in data["items"]]
+    for index, item_id in enumerate(picked):
+        clash = overlapping(item_id, picked[:index] + picked[index + 1:])
+        if clash:
+            titles = [_title(catalogue.item(i)) for i in sorted({item_id, *clash})]
+            raise ToolError(_l("These activities overlap: %(items)s. The same work would be graded twice: keep "
+                               "either the whole or its parts.", items=" ; ".join(titles)),
+                            status=422, code="overlapping_items")
     if len(data["items"]) > 1 and not _accepts_multiple(session):
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
     return_url, jwt_token = deep_linking_response(session, [PickedItem(**item) for item in data["items"]])
     allow_form_action(origin_of(return_url))  # the signed answer goes back to the platform
-    return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token})
+    # What goes back, as the page posting it says: each item's maximum and level, and the
+    # warning when an item built on the assistant gets a level that turns it off.
+    uses_ai = _items_using_assistant(catalogue)
+    summary = []
+    for item in data["items"]:
+        level = scale.level(item["ai_policy"] or scale.default_level.code)
+        summary.append({"title": item["title"], "maximum": item["score_maximum"], "level": level,
+                        "assistant_off": item["catalogue_id"] in uses_ai and level.mode == "off"})
+    return render_template("autopost.html", action=return_url, fields={"JWT": jwt_token}, summary=summary)
 
 
 @launch_required()

@@ -14,7 +14,7 @@ from ..extensions import db
 from ..llm import services as ai_log
 from ..lti.models import LtiUser, ResourceLink
 from .models import ChecklistTicks, Submission
-from .services import policy_for, required_missing
+from .services import level_label, policy_for, required_missing
 
 if TYPE_CHECKING:
     from ..activities.models import Activity
@@ -72,7 +72,9 @@ def overview(activity: Activity, link: ResourceLink, extra_learners: dict[int, s
         rows.append(OverviewRow(
             user_pk=user_pk, name=names.get(user_pk) or "—", status=status, versions=len(history),
             submitted_at=last.submitted_at if last else None,
-            declared_level=last.declaration.get("level_label", "") if last else "",
+            # Read in the scale it was declared in (a centre may have changed its scale since).
+            declared_level=(level_label((last.policy or {}).get("scale"), last.declared_rank, policy.scale)
+                            or last.declaration.get("level_label", "")) if last else "",
             declared_rank=last.declared_rank if last else None, allowed_level=str(policy.level.label),
             ticked=len([i for i in policy.checklist if i["id"] in user_ticks]), total=len(policy.checklist),
             missing_required=len(missing), ai_calls=calls.get(user_pk, 0), flags=flags))

@@ -1,6 +1,11 @@
 """The two AI-use scales a centre can choose, and what each level lets the tool's assistant do.
 
-Levels are ranked 1..5 on both scales so that "declared above allowed" is a comparison of ranks.
+Levels are ranked 1..5 on both scales so that "declared above allowed" is a comparison of ranks,
+and a level is carried from one scale to the other by its rank: the source guide sets the two
+scales side by side, step for step (no AI / forbidden, preparation / limited, working with AI /
+guided, full use / framed, exploring / free). A centre that changes its scale keeps every
+assignment's step; a level is shown in the scale it was chosen in, with that scale's name when the
+centre has since moved to the other one.
 Each level maps to an assistant mode, which the LLM service turns into a system prompt and a
 visible label:
 
@@ -42,6 +47,30 @@ class Scale:
     @property
     def codes(self) -> tuple[str, ...]:
         return tuple(level.code for level in self.levels)
+
+    def at_rank(self, rank: int) -> Level:
+        """The level of this scale at `rank` (clamped to 1..5)."""
+        return self.levels[min(max(rank, 1), len(self.levels)) - 1]
+
+    def carry(self, code: str | None) -> Level | None:
+        """The level `code` names on this scale, or the level of the same step when `code` is a
+        level of the other scale; None when no scale knows it."""
+        if not code:
+            return None
+        found = self.level(code)
+        if found is not None:
+            return found
+        for other in SCALES.values():
+            level = other.level(code)
+            if level is not None:
+                return self.at_rank(level.rank)
+        return None
+
+    @property
+    def assistant_floor(self) -> Level:
+        """The lowest level at which the assistant works (below it, its mode is "off"): what an
+        exercise done with the assistant needs at least."""
+        return next(level for level in self.levels if level.mode != "off")
 
     @property
     def default_level(self) -> Level:
@@ -92,5 +121,17 @@ SHERBROOKE = Scale(
 )
 
 SCALES = {scale.code: scale for scale in (AIAS, SHERBROOKE)}
+SHORT_NAMES = {"aias": "AIAS", "sherbrooke": "Sherbrooke"}
+
+
+def level_in_scale(scale_code: str | None, rank: int | None):
+    """(scale, level) of the step `rank` on the scale `scale_code` (None when either is unknown):
+    a level as it was chosen or declared, whatever scale the centre uses now."""
+    scale = SCALES.get(scale_code or "")
+    if scale is None or not rank:
+        return None
+    return scale, scale.at_rank(rank)
+
+
 DEFAULT_SCALE = "aias"
 DEFAULT_LEVEL = {"aias": "planning", "sherbrooke": "limitee"}

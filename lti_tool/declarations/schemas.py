@@ -61,6 +61,10 @@ class CentreSettingsSchema(Strict):
     def _known_timezone(self, data, **kwargs):
         if data.get("timezone") is not None and not valid_timezone(data["timezone"]):
             raise ValidationError(_l("Choose a time zone of the list."), "timezone")
+    # A change of scale is saved once the administrator saw what it changes (the page's preview).
+    confirm_scale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
 class DeclarationSchema(Strict):
@@ -193,11 +197,14 @@ class OverviewOut(BaseSchema):
 
 
 class CentreSettingsBodySchema(BaseSchema):
-    """The centre's settings: its scale (kept when absent) and its checklist template (kept when
-    absent)."""
+    """The centre's settings: its scale (kept when absent; a change needs `confirm_scale` naming
+    the new scale, once the administrator saw what it changes), its checklist template and the
+    default maximum score of a new activity (each kept when absent)."""
 
     scale = fields.String(validate=validate.OneOf(("aias", "sherbrooke")))
     items = BoundedList(fields.Nested(ChecklistItemSchema), max_items=40)
+    confirm_scale = fields.String(allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(allow_none=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
 class CentreChecklistItemOut(BaseSchema):
@@ -213,4 +220,5 @@ class CentreChecklistItemOut(BaseSchema):
 class CentreSettingsOut(BaseSchema):
     scale = fields.String()
     timezone = fields.String()
+    score_maximum = fields.Float()
     checklist = fields.List(fields.Nested(CentreChecklistItemOut))

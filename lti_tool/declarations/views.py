@@ -8,6 +8,7 @@ from __future__ import annotations
 
 
 from flask import current_app, g, render_template, request, url_for
+from flask_babel import ngettext
 
 from ..common.i18n import lazy_gettext as _l
 from ..common.i18n import local_time
@@ -235,30 +236,43 @@ def overview_csv():
 def centre_page():
     session = current_launch()
     template = checklist_mod.render(services.centre_template(session.platform_id))
+    scale = services.centre_scale(session.platform_id)
+    previews = {code: services.scale_change_preview(session.platform_id, code) for code in SCALES if code != scale.code}
     return render_template("declarations/centre.html", launch=session, token=g.launch_token, scales=SCALES,
-                           scale=services.centre_scale(session.platform_id), template=template,
-                           moments=checklist_mod.MOMENT_LABELS, timezones=CENTRE_TIMEZONES,
+                           scale=scale, template=template, moments=checklist_mod.MOMENT_LABELS, previews=previews,
+                           score_maximum=services.centre_score_maximum(session.platform_id), timezones=CENTRE_TIMEZONES,
                            timezone=platform_timezone(session.platform_id) or current_app.config["BABEL_DEFAULT_TIMEZONE"])
 
 
-@json_api("Set the centre's AI-use scale and checklist template", body=CentreSettingsBodySchema,
-          out=CentreSettingsOut)
+@json_api("Set the centre's AI-use scale, checklist template and default maximum score",
+          body=CentreSettingsBodySchema, out=CentreSettingsOut, errors=(409,))
 @launch_required("admin")
 def put_centre():
     session = current_launch()
     body = json_body()
-    wanted = {"scale": body.get("scale", services.centre_scale(session.platform_id).code)}
+    current = services.centre_scale(session.platform_id).code
+    wanted = {"scale": body.get("scale", current), "confirm_scale": body.get("confirm_scale"),
+              "score_maximum": body.get("score_maximum")}
     if "timezone" in body:
         wanted["timezone"] = body["timezone"]
     data = load_or_422(CentreSettingsSchema(), wanted)
+    if data["scale"] != current and data["confirm_scale"] != data["scale"]:
+        changes = services.scale_change_preview(session.platform_id, data["scale"])
+        message = ngettext("Changing the scale changes how %(num)d assignment reads its level: look at the "
+                           "preview, then confirm.",
+                           "Changing the scale changes how %(num)d assignments read their level: look at the "
+                           "preview, then confirm.", len(changes))
+        raise ToolError(message, status=409, code="scale_change_unconfirmed", fields={"scale": message})
     items = None
     if "items" in body:
         items = load_or_422(ChecklistEditSchema(), {"items": body["items"]})["items"]
-    settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items)
+    settings = services.save_centre_settings(session.platform_id, session.user_pk, scale=data["scale"], template=items,
+                                             score_maximum=data["score_maximum"])
     if data["timezone"] is not None:
         set_platform_timezone(session.platform_id, data["timezone"])
     return CentreSettingsOut().dump({
         "scale": settings.scale,
+        "score_maximum": services.centre_score_maximum(session.platform_id),
         "timezone": platform_timezone(session.platform_id) or current_app.config["BABEL_DEFAULT_TIMEZONE"],
         "checklist": checklist_mod.render(services.centre_template(session.platform_id))})
 

@@ -31,6 +31,8 @@ class GradeSavedOut(BaseSchema):
     none is left), the roster."""
 
     grade = fields.Nested(GradeOut)
+    # The grade's line in the gradebook column of the grading page (HTML rendered by the tool).
+    send_state = fields.String()
     next_url = fields.String(allow_none=True)
     roster_url = fields.String()
 

@@ -5,11 +5,12 @@ A trainer reaches only the learners of the link they launched; a learner only th
 
 from __future__ import annotations
 
-from flask import g, render_template, request, url_for
+from flask import g, get_template_attribute, render_template, request, url_for
 
 from ..activities.hooks import Panel
 from ..activities.services import course_names, launched_activity
 from ..common.errors import ToolError
+from ..common.markdown import plain_text
 from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
@@ -32,7 +33,7 @@ def roster_page():
     link = session.resource_link
     result = services.roster(session, activity, link)
     return render_template("grading/roster.html", launch=session, token=g.launch_token, link=link, roster=result,
-                           labels=labels(), maximum=services.score_maximum(link))
+                           labels=labels())
 
 
 @launch_required(*STAFF)
@@ -45,10 +46,11 @@ def grading_page(user_pk: int):
     rows = services.roster(session, activity, link).rows
     next_pk = services.next_to_grade(rows, user_pk)
     grade = services.latest_grade(activity, user_pk)
+    scale = services.grading_scale(session, link)
     return render_template("grading/grade.html", launch=session, token=g.launch_token, link=link, learner=learner,
                            submission=versions[0] if versions else None, versions=versions, grade=grade,
                            send=outbox_state(link.id, [user_pk]).get(user_pk), labels=labels(),
-                           maximum=services.score_maximum(link), next_pk=next_pk,
+                           maximum=scale.maximum, scale=scale, next_pk=next_pk,
                            policy=policy.policy_for(activity, link))
 
 
@@ -64,10 +66,15 @@ def save_grade(user_pk: int):
     # The roster may ask the platform (NRPS): read it before writing, so that no write transaction
     # waits on the network. Who comes next does not depend on this learner's new grade.
     next_pk = services.next_to_grade(services.roster(session, activity, link).rows, user_pk)
+    maximum = services.grading_scale(session, link).maximum  # the platform's, as the page showed it
     grade = services.save_grade(session, activity, link, learner, score=data["score"], comment=data["comment"],
-                                from_ai_draft=data["from_ai_draft"])
+                                from_ai_draft=data["from_ai_draft"], maximum=maximum)
+    # Where the new grade stands in the gradebook (waiting to be sent): the page replaces the
+    # line it showed, which spoke of the submission ("waits for grading") or of an older grade.
+    send_state = get_template_attribute("grading/_send.html", "send_state")(
+        outbox_state(link.id, [user_pk]).get(user_pk), g.launch_token)
     return GradeSavedOut().dump({
-        "grade": grade,
+        "grade": grade, "send_state": str(send_state),
         "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
         "roster_url": url_for("grading.roster_page", token=g.launch_token)}), 201
 
@@ -75,9 +82,11 @@ def save_grade(user_pk: int):
 WWW_EBI = {
     "fr": "Rédige un commentaire pour l'apprenant en deux parties titrées « Ce qui a bien fonctionné » "
           "(WWW) et « Ce serait encore mieux si » (EBI), trois points au plus chacune. "
-          "Vouvoie l'apprenant et appuie-toi seulement sur le travail ci-dessous.",
+          "Vouvoie l'apprenant et appuie-toi seulement sur le travail ci-dessous. Écris en texte simple, "
+          "sans Markdown (ni #, ni **) : chaque titre sur sa ligne, chaque point sur une ligne commençant par « - ».",
     "en": "Write a comment for the learner in two titled parts, \"What went well\" (WWW) and \"Even better "
-          "if\" (EBI), three points at most each. Rely only on the work below.",
+          "if\" (EBI), three points at most each. Rely only on the work below. Write plain text, no Markdown "
+          "(no # or **): each title on its own line, each point on a line starting with \"- \".",
 }
 
 
@@ -118,8 +127,10 @@ def draft_comment(user_pk: int):
     except ToolError:
         db.session.commit()  # the failed call stays in the AI log, though the request answers an error
         raise
-    services.remember_ai_draft(session, user_pk, result.text)
-    return DraftCommentOut().dump({"text": result.text, "demo": result.is_demo, "call_id": result.call_id})
+    # The comment is plain text (the gradebook shows it so): a model's Markdown marks go.
+    text = plain_text(result.text)
+    services.remember_ai_draft(session, user_pk, text)
+    return DraftCommentOut().dump({"text": text, "demo": result.is_demo, "call_id": result.call_id})
 
 
 @json_api("Send a grade the gradebook did not take again", out=OutboxStateOut, errors=(404, 409))

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from ..common.markdown import answer_html
 from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
@@ -288,13 +289,16 @@ class ChatStream:
         restorer = StreamRestorer(self._guard)
         outcome: str | None = None
         error: LLMError | None = None
+        answer: list[str] = []  # what the reader was shown, names put back
         try:
             for delta in self._stream:
                 shown = restorer.feed(delta)
                 if shown:
+                    answer.append(shown)
                     yield "delta", {"text": shown}
             tail = restorer.flush()
             if tail:
+                answer.append(tail)
                 yield "delta", {"text": tail}
             outcome = "ok"
         except GeneratorExit:
@@ -318,7 +322,9 @@ class ChatStream:
         yield "done", {"call_id": self.call_id, "provider": completion.provider, "model": completion.model,
                        "usage": {"tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
                        "latency_ms": completion.latency_ms, "first_token_ms": completion.first_token_ms,
-                       "finish_reason": completion.finish_reason, "demo": self.is_demo}
+                       "finish_reason": completion.finish_reason, "demo": self.is_demo,
+                       # The whole answer as safe HTML (common.markdown): the page streams text, then shows this.
+                       "html": str(answer_html("".join(answer)))}
 
 
 def _turns(messages: Sequence[Mapping[str, Any] | ChatMessage] | str) -> list[ChatMessage]:
