@@ -30,7 +30,7 @@
     });
     warning.hidden = !clash;
     warning.textContent = clash ? form.dataset.overlapMessage.replace("{title}",
-      clash.map(function (box) { return box.closest("[data-pick]").dataset.title; }).join(" ; ")) : "";
+      clash.map(function (box) { return box.closest("[data-pick]").dataset.title; }).join(form.dataset.listSeparator)) : "";
     return !clash;
   }
 

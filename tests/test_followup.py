@@ -74,7 +74,7 @@ def test_the_record_page_is_printable_and_escapes_what_people_wrote(client, plat
     assert 'data-action="print"' in text and "/static/print.js" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
     assert "12.5 / 20" in text and "3 / 4" in text
-    assert "Déclaré : 2 – Préparation avec l’IAg" in html.unescape(text)
+    assert "Déclaré\u00a0: 2 – Préparation avec l’IAg" in html.unescape(text)
     assert 'data-testid="personal-data"' not in text  # GDPR actions are the administrator's
     listing = page(client, c["trainer"] + "follow-up")
     assert "Camille Martin" in listing and "Noah Petit" in listing and "1 / 2" in listing

@@ -42,7 +42,7 @@ def test_a_grade_after_the_maximum_changed_in_the_platform_is_shown_and_sent_on_
     learner_pk = _pk("user-1")
     page = html.unescape(client.get(trainer + f"grading/{learner_pk}").get_data(as_text=True))
     assert "Note (0 à 40)" in page and 'max="40' in page
-    assert "Sur 40\u00a0: le maximum de l'élément d'évaluation de cette activité dans le carnet de notes." in page
+    assert "Sur 40\u00a0: le maximum de l’élément d’évaluation de cette activité dans le carnet de notes." in page
     refused = client.post(trainer + f"grading/{learner_pk}/grade", json={"score": 41})
     assert refused.status_code == 422
 
@@ -55,7 +55,7 @@ def test_a_grade_after_the_maximum_changed_in_the_platform_is_shown_and_sent_on_
     assert (sent["scoreGiven"], sent["scoreMaximum"]) == (8.0, 40.0)
     assert moodle.grades[(item, "user-1")]["result"] == 8.0  # 8 / 40 in the gradebook, not 32 / 40
     learner = _launch(client, platform, moodle, sub="user-1", score_maximum="10")
-    assert "Ma note : 8 / 40" in html.unescape(client.get(learner).get_data(as_text=True))
+    assert "Ma note\u00a0: 8 / 40" in html.unescape(client.get(learner).get_data(as_text=True))
 
 
 def test_a_link_placed_without_a_maximum_grades_on_the_platforms(client, platform, moodle):
@@ -77,7 +77,7 @@ def test_when_the_platform_does_not_answer_the_stored_maximum_is_used_and_said(c
     page = html.unescape(client.get(trainer + f"grading/{_pk('user-1')}").get_data(as_text=True))
 
     assert "Note (0 à 10)" in page
-    assert "n'a pas pu être lu" in page
+    assert "n’a pas pu être lu" in page
 
 
 def test_without_a_maximum_anywhere_the_centre_default_is_20(client, platform):
@@ -104,7 +104,7 @@ def test_after_saving_a_grade_the_page_gets_the_grades_own_gradebook_line(client
 
     saved = client.post(trainer + f"grading/{_pk('user-1')}/grade", json={"score": 12, "comment": "Bien."}).get_json()
 
-    assert "En attente d'envoi" in saved["send_state"] and "attente de notation" not in saved["send_state"]
+    assert "En attente d’envoi" in saved["send_state"] and "attente de notation" not in saved["send_state"]
 
 
 def test_a_line_item_without_a_maximum_grades_on_the_stored_one_and_says_so(client, platform, moodle):
@@ -116,4 +116,4 @@ def test_a_line_item_without_a_maximum_grades_on_the_stored_one_and_says_so(clie
     page = html.unescape(client.get(trainer + f"grading/{_pk('user-1')}").get_data(as_text=True))
 
     assert "Note (0 à 10)" in page
-    assert "Le carnet de notes n'a pas indiqué la note maximale de cette activité" in page
+    assert "Le carnet de notes n’a pas indiqué la note maximale de cette activité" in page

@@ -27,7 +27,7 @@ def picker(client, platform) -> tuple[str, str]:
 def test_the_picker_starts_from_20_or_the_centres_maximum_and_shows_what_each_level_means(client, platform):
     _, text = picker(client, platform)
     assert 'id="score-m1.t2" name="score-m1.t2" value="20"' in text
-    assert ("You may use AI to find ideas" in text or "Vous pouvez utiliser l'IA pour trouver des idées" in text
+    assert ("You may use AI to find ideas" in text or "Vous pouvez utiliser l’IA pour trouver des idées" in text
             or 'data-meaning="' in text)
     meanings = re.findall(r'<option value="(\w+)" data-rank="\d" data-meaning="([^"]+)"', text)
     assert {code for code, _ in meanings} >= {"no_ai", "planning", "collaboration", "full", "exploration"}
@@ -67,8 +67,8 @@ def test_the_return_page_shows_the_chosen_level_and_warns_when_the_assistant_is_
                                                     "policy-m1.t4": "no_ai"})
     summary = html.unescape(response.get_data(as_text=True))
     assert 'data-testid="picked-summary"' in summary
-    assert f"Jeu de rôle — sur 20 — usage de l'IA autorisé{NBSP}: 1 – " in summary
-    assert "l'assistant IA est désactivé" in summary
+    assert f"Jeu de rôle — sur 20 — usage de l’IA autorisé{NBSP}: 1 – " in summary
+    assert "l’assistant IA est désactivé" in summary
 
 
 # --- item 11: a policy that forbids the AI an exercise is built on ----------------------------------
@@ -78,11 +78,11 @@ def test_the_learner_is_told_what_to_do_when_the_assistant_is_off_and_the_traine
     learner = open_item(platform, client, item="m1.t4", ai_policy="no_ai")
     text = page(client, learner)
     assert 'data-testid="assistant-off"' in text
-    assert f"pour ce travail{NBSP}: l'assistant IA est désactivé." in text
+    assert f"pour ce travail{NBSP}: l’assistant IA est désactivé." in text
     assert "Faites cet exercice sans IA" in text
     trainer = open_item(platform, client, item="m1.t4", ai_policy="no_ai", sub="trainer-1", role="trainer")
     text = page(client, trainer)
-    assert "Aucun apprenant ne peut utiliser l'assistant ici" in text and "choisissez au moins « 2" in text.replace(NBSP, " ")
+    assert "Aucun apprenant ne peut utiliser l’assistant ici" in text and "choisissez au moins « 2" in text.replace(NBSP, " ")
     assert 'data-testid="assistant-off"' not in page(client, open_item(platform, client, item="m1.t4", sub="l-2"))
 
 
@@ -125,7 +125,7 @@ def test_a_declaration_made_before_the_change_reads_in_its_own_scale(client, pla
 
     rows = client.get(trainer + "overview.json").get_json()["learners"]
     (entry,) = [r for r in rows if r["status"] == "submitted"]
-    assert entry["declared_level"] == "2 – L'IA pour préparer (AIAS)"
+    assert entry["declared_level"] == "2 – Préparation avec l’IAg (AIAS)"
     assert entry["allowed_level"] == "Utilisation limitée"
 
 

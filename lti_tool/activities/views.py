@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import g, redirect, render_template, url_for
+from flask_babel import pgettext
 
 from ..catalogue.services import Module, get_catalogue
 from ..common.csp import allow_form_action
@@ -218,7 +219,7 @@ def deep_link_submit():
         if clash:
             titles = [_title(catalogue.item(i)) for i in sorted({item_id, *clash})]
             raise ToolError(_l("These activities overlap: %(items)s. The same work would be graded twice: keep "
-                               "either the whole or its parts.", items=" ; ".join(titles)),
+                               "either the whole or its parts.", items=pgettext("between the items of a list", "; ").join(titles)),
                             status=422, code="overlapping_items")
     if len(data["items"]) > 1 and not _accepts_multiple(session):
         raise ToolError(_l("Your platform accepts only one activity at a time."), status=422, code="single_item_only")
