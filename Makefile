@@ -3,9 +3,12 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# The address the tool answers on: `make run` serves it there and `make registration-url` names it
+# in the URL Moodle is given, so both follow PORT (or a TOOL_BASE_URL set in the environment).
+TOOL_BASE_URL ?= http://localhost:$(PORT)
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback bench-classroom bench-trainer-pages clean
+.PHONY: run registration-url test test-postgres test-moodle moodle-package install translations chromium php axe bench bench-passback bench-classroom bench-trainer-pages clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,8 +24,14 @@ translations: $(STAMP)
 ## make run: SQLite, fake LLM, demo platform, on http://127.0.0.1:$(PORT)/demo
 run: install
 	$(BIN)/flask --app wsgi db upgrade
-	@echo "Demo platform: http://127.0.0.1:$(PORT)/demo   (the tool itself answers on http://localhost:$(PORT))"
-	TOOL_BASE_URL=http://localhost:$(PORT) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+	@echo "Demo platform: http://127.0.0.1:$(PORT)/demo   (the tool itself answers on $(TOOL_BASE_URL))"
+	TOOL_BASE_URL=$(TOOL_BASE_URL) $(BIN)/flask --app wsgi run --host 127.0.0.1 --port $(PORT)
+
+## make registration-url: a one-time dynamic registration URL for the tool `make run` serves
+## (same PORT: `PORT=5081 make run` then `PORT=5081 make registration-url`)
+registration-url: install
+	@$(BIN)/flask --app wsgi db upgrade >/dev/null 2>&1 || $(BIN)/flask --app wsgi db upgrade
+	@TOOL_BASE_URL=$(TOOL_BASE_URL) $(BIN)/flask --app wsgi lti-tool registration-url
 
 ## make test: installs everything the suite needs (dev extras, Chromium), checks the areas'
 ## dependencies (import-linter contracts in pyproject.toml), runs the suite

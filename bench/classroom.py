@@ -11,8 +11,9 @@ saves the answer as a draft, as the exercise page does. While the answers stream
 trainer's roster, --think seconds apart.
 
 The tool runs under gunicorn with its tree's gunicorn.conf.py as shipped ("today": 2 gthread
-workers x 8 threads, access log) on PostgreSQL (its own database, created and dropped here) and
-Redis (database 11; the tool's keys there are deleted at the end), and in the same run as a second
+workers x 128 threads, the app preloaded, access log) on PostgreSQL (its own database, created and
+dropped here) and Redis (database 11; the tool's keys there are deleted at the end), and in the
+same run as a second
 configuration ("compare": --compare-env, --compare-gunicorn, --compare-tree; by default
 `--threads 64`): each level runs both, one after the other, in alternating order. --instances 2
 runs each configuration as two gunicorns on two ports sharing its database and Redis: a learner
@@ -25,8 +26,8 @@ on the same 200 streams); the stand-in (tests/llm_fake_servers.py) runs in a chi
 Printed per level and configuration: time to first words (from sending the prompt to the first
 `delta` event, minus the stand-in's first-token delay), p50/p95; the whole answer p95; pages
 during the streams (launches, draft saves, rosters) p50/p95, also by kind; errors; the largest
-RSS of any worker and the CPU seconds of the workers (summed, from /proc), of PostgreSQL, of
-this process (the clients) and of the stand-in over the burst.
+RSS, PSS and private memory of any worker and the CPU seconds of the workers (summed, from
+/proc), of PostgreSQL, of this process (the clients) and of the stand-in over the burst.
 
     .venv/bin/python bench/classroom.py                                  # or: make bench-classroom
     .venv/bin/python bench/classroom.py --streams 30 --compare-env GUNICORN_THREADS=32
@@ -286,6 +287,12 @@ class Browser:
                 elif event == "error":
                     raise Failed(f"ai/chat: error event {data.get('code')}")
 
+    def acknowledge_notice(self, port: int, token: str) -> None:
+        """"I understand" under the notice about the AI assistant, once per person and course."""
+        response, data = self.fetch(port, "POST", f"/t/{token}/ai/notice")
+        if response.status != 200:
+            raise Failed(f"ai/notice: HTTP {response.status} {data[:120]!r}")
+
     def save_draft(self, port: int, token: str, answers: dict[str, str]) -> None:
         response, data = self.fetch(port, "PUT", f"/t/{token}/exercises/{EXERCISE}/draft",
                                     json.dumps({"answers": answers}), {"Content-Type": "application/json"})
@@ -298,12 +305,17 @@ class Browser:
             raise Failed(f"roster: HTTP {response.status} {data[:120]!r}")
 
 
-def launch_all(platform: Platform, people: list[tuple[Server, str, str, str]], timeout: float) -> list[str | Exception]:
-    """Launch each (server, sub, name, role), LAUNCHERS at a time: their tokens, or what failed."""
+def launch_all(platform: Platform, people: list[tuple[Server, str, str, str]], timeout: float, *,
+               acknowledge: bool = False) -> list[str | Exception]:
+    """Launch each (server, sub, name, role), LAUNCHERS at a time: their tokens, or what failed.
+    With `acknowledge`, each then reads the notice about the AI assistant (their first use)."""
     def one(person):
         browser = Browser(timeout)
         try:
-            return browser.launch(platform, *person)
+            token = browser.launch(platform, *person)
+            if acknowledge:
+                browser.acknowledge_notice(person[0].port, token)
+            return token
         except Exception as exc:  # counted and listed by the caller
             return exc
         finally:
@@ -325,6 +337,10 @@ class Burst:
     pages: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # ms by kind
     errors: Counter = field(default_factory=Counter)
     rss_mb: float = 0.0  # the largest RSS of any worker at any sample
+    # The largest PSS (its own pages, plus its share of those it shares with the master and the
+    # other workers: what each worker costs the machine) and private memory (its own pages only).
+    pss_mb: float = 0.0
+    private_mb: float = 0.0
     threads: int = 0  # the most threads of any worker at any sample
     cpu: Counter = field(default_factory=Counter)  # seconds over the burst: worker, postgres, client, stand-in
     seconds: float = 0.0  # from the prompts to the last thread's end
@@ -343,7 +359,8 @@ def worker_pids(server: Server) -> list[int]:
 
 
 def sample_workers(config: Configuration, burst: Burst) -> None:
-    """The largest RSS and thread count among the configuration's workers, into `burst`."""
+    """The largest RSS, PSS, private memory and thread count among the configuration's workers,
+    into `burst`."""
     for server in config.instances:
         for pid in worker_pids(server):
             try:
@@ -353,6 +370,14 @@ def sample_workers(config: Configuration, burst: Burst) -> None:
                 continue
             burst.rss_mb = max(burst.rss_mb, int(status["VmRSS"].split()[0]) / 1024)
             burst.threads = max(burst.threads, int(status["Threads"]))
+            try:
+                with open(f"/proc/{pid}/smaps_rollup") as f:
+                    rollup = {k: int(v.split()[0]) for k, v in (line.split(":", 1) for line in f if ":" in line)
+                              if v.strip().endswith("kB")}
+            except OSError:
+                continue
+            burst.pss_mb = max(burst.pss_mb, rollup["Pss"] / 1024)
+            burst.private_mb = max(burst.private_mb, (rollup["Private_Clean"] + rollup["Private_Dirty"]) / 1024)
 
 
 def cpu_now(config: Configuration, stand_in: int) -> Counter:
@@ -479,9 +504,11 @@ def print_report(results: dict[tuple[int, str], Burst], levels: list[int], confi
                  for (level, name), r in ((k, results[k]) for k in keys)])
     print_table("What it cost over the burst (from the prompts to the last draft): RSS of the largest worker, "
                 "CPU seconds (cores = seconds / burst)",
-                ("streams", "configuration", "RSS/worker max MB", "threads/worker max", "workers CPU s", "cores",
+                ("streams", "configuration", "RSS/worker max MB", "PSS", "private", "threads/worker max",
+                 "workers CPU s", "cores",
                  "PostgreSQL CPU s", "client CPU s", "stand-in CPU s", "burst s"),
-                [(str(level), name, fmt(r.rss_mb, 0), str(r.threads), fmt(r.cpu["worker"]),
+                [(str(level), name, fmt(r.rss_mb, 0), fmt(r.pss_mb, 0), fmt(r.private_mb, 0), str(r.threads),
+                  fmt(r.cpu["worker"]),
                   fmt(r.cpu["worker"] / r.seconds, 2), fmt(r.cpu["postgres"]), fmt(r.cpu["client"]),
                   fmt(r.cpu["stand-in"]), fmt(r.seconds))
                  for (level, name), r in ((k, results[k]) for k in keys)])
@@ -489,7 +516,8 @@ def print_report(results: dict[tuple[int, str], Burst], levels: list[int], confi
     for config in configurations:
         r = results[(level, config.name)]
         checks = [("0 errors", not r.errors), ("first words p95 < 500 ms", percentile(r.first_words, 0.95) < 500),
-                  ("pages p95 < 300 ms", percentile(r.all_pages, 0.95) < 300), ("RSS/worker < 150 MB", r.rss_mb < 150)]
+                  ("pages p95 < 300 ms", percentile(r.all_pages, 0.95) < 300), ("RSS/worker < 150 MB", r.rss_mb < 150),
+                  ("PSS/worker < 150 MB", r.pss_mb < 150)]
         print(f"goals at {level} streams, {config.name}: " + ", ".join(f"{name} {'met' if ok else 'MISSED'}"
                                                                         for name, ok in checks))
 
@@ -589,14 +617,15 @@ def main(argv=None) -> int:
                 server.start(config.argv(server), log_dir)
 
         trainers, people = {}, []
-        for config in configurations:  # untimed: everyone's first launch, so that the bursts see returning ones
+        for config in configurations:  # untimed: everyone's first launch (and the notice about the assistant
+            # read, as before a first use), so that the bursts see returning learners
             count = len(config.instances)
             people = [(config.instances[i % count], f"learner-{i:03d}", learner_name(i), "Learner")
                       for i in range(max(args.streams))]
             people += [(config.instances[c % count], f"latecomer-{c:02d}-{n}", learner_name(900 + c), "Learner")
                        for c in range(args.page_clients) for n in range(LATECOMERS)]
             people.append((config.instances[0], "trainer-1", "Alex Dupont", "Instructor"))
-            tokens = launch_all(platform, people, args.timeout)
+            tokens = launch_all(platform, people, args.timeout, acknowledge=True)
             failures = [t for t in tokens if isinstance(t, Exception)]
             if failures:
                 raise RuntimeError(f"{config.name}: {len(failures)} first launches failed, e.g. {failure(failures[0])}")

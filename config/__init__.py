@@ -81,8 +81,18 @@ class Config:
         self.SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL") or (
             f"sqlite:///{instance_path / 'mentorat_ia.sqlite3'}"
         )
-        # Recycle pooled connections rather than ping on every checkout (a round trip per request).
-        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_recycle": 1800}
+        # A pooled connection is tested when a request takes it (pool_pre_ping: one `SELECT 1`,
+        # a fraction of a millisecond on the same network): after a database restart every pooled
+        # connection is dead, and without the test each would fail one request before the pool
+        # replaces it. Recycled every half hour too (a proxy or firewall may drop idle ones).
+        self.SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True, "pool_recycle": 1800}
+        if not self.SQLALCHEMY_DATABASE_URI.startswith("sqlite"):
+            # Connections per worker process: DB_POOL_SIZE kept open, DB_MAX_OVERFLOW more at a peak.
+            # A request holds one only while it works (a streamed answer gives its back before the
+            # answer: activities/assistant.py), so far fewer than gunicorn's threads are needed.
+            # PostgreSQL's max_connections must exceed (size + overflow) x workers x instances.
+            self.SQLALCHEMY_ENGINE_OPTIONS |= {"pool_size": env_int("DB_POOL_SIZE", 10),
+                                               "max_overflow": env_int("DB_MAX_OVERFLOW", 10)}
         self.REDIS_URL = os.environ.get("REDIS_URL") or None
         self.TOOL_BASE_URL = (os.environ.get("TOOL_BASE_URL") or "http://localhost:5000").rstrip("/")
         self.DEMO_PLATFORM = env_bool("DEMO_PLATFORM", self.DEFAULT_DEMO_PLATFORM)

@@ -20,16 +20,19 @@ from .records.blueprint import bp as records_bp
 from .catalogue.blueprint import bp as catalogue_bp
 from .cli import cli
 from .common import csp
+from .common.markdown import answer_html
 from .common.fragments import shared_fragment
-from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale
-from .common.logging import install_redaction
+from .common.http import RowIdConverter
+from .common.i18n import install_template_gettext, local_time, missing_catalogues, select_locale, select_timezone
+from .common.logging import REQUEST_ID_HEADER, install_redaction, request_id
 from .common.store import make_store
-from .errors import register_error_handlers
+from .errors import database_unavailable, is_database_unavailable, register_error_handlers
 from .demo.blueprint import bp as demo_bp
 from .extensions import babel, db, migrate
 from .gradebook.worker import init_outbox
 from .lti.blueprint import bp as lti_bp
 from .llm.blueprint import bp as llm_bp
+from .openapi import bp as openapi_bp
 from .site import bp as site_bp
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -44,6 +47,7 @@ def create_app(config: str | Config | None = None, **overrides) -> Flask:
     app.config.from_object(settings)
     app.config.update(overrides)
 
+    configure_request_ids(app)
     configure_extensions(app)
     configure_services(app)
     configure_blueprints(app)
@@ -70,12 +74,14 @@ def configure_extensions(app: Flask) -> None:
     if missing and app.config["ENV_NAME"] == "production":
         raise ConfigError(f"The {', '.join(missing)} interface is not compiled: run "
                           "`pybabel compile -d lti_tool/translations` (make install does) before starting.")
-    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(TRANSLATIONS))
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone,
+                   default_translation_directories=str(TRANSLATIONS))
     install_template_gettext(app)
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["shared_fragment"] = shared_fragment
     app.jinja_env.globals["csp_nonce"] = csp.nonce
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["ai_markdown"] = answer_html  # a model's answer: a small, escaped Markdown subset
 
 
 def configure_services(app: Flask) -> None:
@@ -87,7 +93,9 @@ def configure_services(app: Flask) -> None:
 
 
 def configure_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = RowIdConverter  # before any rule is added: rules bind their converters then
     app.register_blueprint(site_bp)
+    app.register_blueprint(openapi_bp)
     app.register_blueprint(lti_bp)
     app.register_blueprint(activities_bp)
     app.register_blueprint(catalogue_bp)
@@ -111,16 +119,37 @@ class NoSession(SessionInterface):
         pass
 
 
+def configure_request_ids(app: Flask) -> None:
+    """Every request has an id (a sane inbound `X-Request-ID`, else a new one), in its log lines
+    (common.logging) and echoed in the response's `X-Request-ID`, so that a person's report and
+    the log meet."""
+
+    @app.after_request
+    def echo_request_id(response):
+        response.headers[REQUEST_ID_HEADER] = request_id()
+        return response
+
+
 def configure_transactions(app: Flask) -> None:
     """One commit per request (STYLE.md, pattern 5): services flush, and what a request wrote is
-    committed here, once, when it answers without an error; an error rolls everything back."""
+    committed here, once, when it answers without an error; an error rolls everything back. A
+    commit the database cannot take (it went away during the request) is the outage's 503, so
+    that the client knows its write was not kept and tries again. The one exception is a streamed
+    AI answer (activities/assistant.py, chat_stream): it commits before the answer starts, so as
+    not to hold a connection while it streams, and logs the call at the end in a transaction of
+    its own."""
 
     @app.after_request
     def commit_or_roll_back(response):
-        if response.status_code < 400:
-            db.session.commit()
-        else:
+        if response.status_code >= 400:
             db.session.rollback()
+            return response
+        try:
+            db.session.commit()
+        except Exception as exc:
+            if not is_database_unavailable(exc):
+                raise
+            return app.make_response(database_unavailable(exc))
         return response
 
 

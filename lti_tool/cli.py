@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import click
 from flask import current_app
@@ -48,14 +49,26 @@ def rotate_keys(grace: int | None, publish_ahead: int) -> None:
 @cli.command("registration-url")
 @click.option("--ttl", type=int, default=None, help="Seconds the URL stays valid (default: REGISTRATION_INVITE_TTL).")
 def registration_url(ttl: int | None) -> None:
-    """Print a one-time dynamic registration URL to paste into Moodle (last line)."""
+    """Print a one-time dynamic registration URL to paste into Moodle (last line).
+
+    The URL is on the tool's base URL (TOOL_BASE_URL): the command says which one it used and
+    where it came from, since Moodle sends the administrator there and a tool answering on
+    another address (another port) would leave them on a dead page.
+    """
     ttl = current_app.config["REGISTRATION_INVITE_TTL"] if ttl is None else ttl
     token = lti_services.create_invite(ttl)
     db.session.commit()
+    base_url = current_app.config["TOOL_BASE_URL"]
+    if os.environ.get("TOOL_BASE_URL"):
+        source = "from TOOL_BASE_URL"
+    else:
+        source = "the default: TOOL_BASE_URL is not set"
+    click.echo(f"Tool base URL: {base_url} ({source}). It must be the address the running tool answers on; "
+               f"to change it, set TOOL_BASE_URL (or, beside `PORT=… make run`, run `PORT=… make registration-url`).")
     hours = ttl / 3600
     click.echo(f"Paste this URL in Moodle (Site administration > Plugins > External tool > Manage tools > "
                f"Tool URL). Valid once, for {hours:g} hour(s):")
-    click.echo(f"{current_app.config['TOOL_BASE_URL']}/lti/register?invite={token}")
+    click.echo(f"{base_url}/lti/register?invite={token}")
 
 
 def _no_platform(issuer: str, client_id: str):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Flask, current_app, render_template, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 from .common.errors import ToolError
 from .common.i18n import lazy_gettext as _l
-from .common.logging import redact
+from .common.logging import redact, request_id
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -25,6 +26,12 @@ HTTP_MESSAGES = {
     429: _l("Too many requests: wait a moment and try again."),
     500: _l("Something went wrong on our side. Try again in a moment."),
 }
+
+# The database is down, restarting or unreachable: a 503 the client retries after this many seconds.
+DATABASE_RETRY_AFTER = 5
+DATABASE_UNAVAILABLE = _l("The tool cannot reach its database for a moment.")
+DATABASE_UNAVAILABLE_HINT = _l("What you typed is safe: it stays in this page, and the page saves it by itself "
+                               "as soon as the tool answers again. Nothing to do but wait a few seconds.")
 
 
 def wants_json() -> bool:
@@ -43,15 +50,44 @@ def wants_json() -> bool:
     return best == "application/json" and request.accept_mimetypes[best] > request.accept_mimetypes["text/html"]
 
 
-def error_response(status: int, code: str, message, hint=None, fields=None):
+def error_response(status: int, code: str, message, hint=None, fields=None, retry_after: int | None = None):
+    headers = {"Retry-After": str(retry_after)} if retry_after else {}
     if wants_json():
         body = {"error": {"code": code, "message": str(message)}}
         if hint:
             body["error"]["hint"] = str(hint)
         if fields:
             body["error"]["fields"] = {name: str(text) for name, text in fields.items()}
-        return body, status
-    return render_template("errors/error.html", status=status, code=code, message=message, hint=hint), status
+        return body, status, headers
+    # A page asked for by GET loads itself again once the database may be back.
+    refresh = retry_after if retry_after and request.method == "GET" else None
+    page = render_template("errors/error.html", status=status, code=code, message=message, hint=hint,
+                           refresh=refresh, request_id=request_id())
+    return page, status, headers
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be used right now (down, restarting, unreachable,
+    a connection cut), rather than that a statement is wrong: the request may simply be tried again."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return True
+    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+
+def database_unavailable(exc: BaseException):
+    """The 503 for a database outage: `Retry-After`, and one log line (no traceback: an outage
+    fails every request alike, and a traceback each would bury the log)."""
+    try:
+        db.session.rollback()
+    except Exception:  # noqa: BLE001  the connection is gone already; the pool replaces it
+        pass
+    cause = getattr(exc, "orig", None) or exc
+    # The driver's first line says which (refused, terminated, timed out); never a password (none in it).
+    detail = (str(cause).strip().splitlines() or [""])[0][:200]
+    log.error("database unavailable: %s.%s (%s) on %s %s", type(cause).__module__, type(cause).__qualname__, detail,
+              request.method, redact(request.path))
+    return error_response(503, "database_unavailable", DATABASE_UNAVAILABLE, DATABASE_UNAVAILABLE_HINT,
+                          retry_after=DATABASE_RETRY_AFTER)
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -65,6 +101,12 @@ def register_error_handlers(app: Flask) -> None:
     def handle_http_error(exc: HTTPException):
         status = exc.code or 500
         return error_response(status, f"http_{status}", HTTP_MESSAGES.get(status, exc.description))
+
+    @app.errorhandler(DBAPIError)
+    def handle_database_error(exc: DBAPIError):
+        if is_database_unavailable(exc):
+            return database_unavailable(exc)
+        return handle_unexpected(exc)
 
     @app.errorhandler(Exception)
     def handle_unexpected(exc: Exception):

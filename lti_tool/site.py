@@ -5,10 +5,12 @@ from __future__ import annotations
 import logging
 
 from flask import Blueprint, current_app, render_template
+from marshmallow import fields, validate
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from .common.http import json_api
+from .common.schemas import BaseSchema
 from .extensions import db
 
 log = logging.getLogger(__name__)
@@ -22,8 +24,16 @@ def index():
     return render_template("index.html")
 
 
+class HealthOut(BaseSchema):
+    """The tool's health: `ok` when its database and store answer, else `unavailable` (503)."""
+
+    status = fields.String(validate=validate.OneOf(("ok", "unavailable")))
+    database = fields.String(validate=validate.OneOf(("ok", "unreachable")))
+    store = fields.String(validate=validate.OneOf(("ok", "unreachable")))
+
+
 @bp.get("/healthz")
-@json_api
+@json_api("The tool's health check", out=HealthOut, responses={503: HealthOut})
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
@@ -39,5 +49,5 @@ def healthz():
         log.error("health check: store unreachable: %s", exc.__class__.__name__)
         store = "unreachable"
     healthy = database == "ok" and store == "ok"
-    body = {"status": "ok" if healthy else "unavailable", "database": database, "store": store}
+    body = HealthOut().dump({"status": "ok" if healthy else "unavailable", "database": database, "store": store})
     return body, 200 if healthy else 503

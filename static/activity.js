@@ -5,10 +5,17 @@
   // Messages come translated from the page (Flask-Babel catalogues), not from this file.
   var T = (document.getElementById("activity-i18n") || {dataset: {}}).dataset;
 
+  // Resolves with {ok, status, retryAfter, data}; an answer that is not JSON (a proxy's error page)
+  // carries the generic message. Rejects on a network error.
   function send(method, url, body) {
     return fetch(url, {method: method, headers: {"Content-Type": "application/json", "Accept": "application/json"},
                        body: JSON.stringify(body || {}), credentials: "omit"})
-      .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
+      .then(function (r) {
+        var answer = function (data) {
+          return {ok: r.ok, status: r.status, retryAfter: Number(r.headers.get("Retry-After")) || 0, data: data};
+        };
+        return r.json().then(answer, function () { return answer({error: {message: T.failed}}); });
+      });
   }
 
   function setPath(target, path, value) {
@@ -46,19 +53,58 @@
     if (el) { el.textContent = text; el.classList.toggle("error", !!isError); }
   }
 
-  function save(form) {
-    status(form, T.saving);
-    return send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
-      status(form, res.ok ? (res.data.done ? T.done : T.saved) : res.data.error.message, !res.ok);
-      return res;
-    }).catch(function () { status(form, T.failed, true); });
+  // The tool or the network is down for a moment (a database restart answers 503 with Retry-After):
+  // the draft is sent again, later and later, until it is saved. The text stays in the page.
+  var TRY_AGAIN = [0, 429, 502, 503, 504];
+  var unsaved = 0;  // forms whose latest text is not saved yet
+
+  function retryDelay(retryAfter, attempt) {
+    var backoff = Math.min(60, 2 * Math.pow(2, attempt - 1));  // 2, 4, 8 … 60 s
+    return 1000 * Math.min(60, Math.max(retryAfter || 0, backoff)) * (1 + Math.random() / 4);
   }
+
+  // One saving chain per form: a save asked for while one is on its way (the learner typed again)
+  // sends the latest text once that one is answered. Resolves with the last answer.
+  function save(form) {
+    if (form.savingChain) { form.saveAgain = true; return form.savingChain; }
+    var attempt = 0;
+    unsaved += 1;
+    status(form, T.saving);
+    form.savingChain = new Promise(function (resolve) {
+      function attemptSave() {
+        form.saveAgain = false;
+        send("PUT", form.dataset.draftUrl, {answers: collect(form)}).then(function (res) {
+          if (TRY_AGAIN.indexOf(res.status) !== -1) { later(res.retryAfter); return; }
+          if (form.saveAgain) { attemptSave(); return; }  // typed again meanwhile: send the latest text
+          finish(res);
+        }, function () { later(0); });
+      }
+      function later(retryAfter) {
+        attempt += 1;
+        status(form, T.retrying);  // calm: not an error, nothing for the learner to do
+        setTimeout(attemptSave, retryDelay(retryAfter, attempt));
+      }
+      function finish(res) {
+        form.savingChain = null;
+        unsaved -= 1;
+        status(form, res.ok ? (res.data.done ? T.done : T.saved) : res.data.error.message, !res.ok);
+        resolve(res);
+      }
+      attemptSave();
+    });
+    return form.savingChain;
+  }
+
+  window.addEventListener("beforeunload", function (event) {
+    if (unsaved > 0) { event.preventDefault(); event.returnValue = ""; }
+  });
 
   document.querySelectorAll("form.exercise-form").forEach(function (form) {
     var timer = null;
     form.addEventListener("input", function (event) {
       var out = event.target.previousElementSibling && event.target.previousElementSibling.querySelector("output");
       if (out) out.textContent = event.target.value;
+      if (event.target.type === "range") drawWheel(form);
       if (!form.dataset.draftUrl || event.target.readOnly || event.target.disabled) return;
       clearTimeout(timer);
       timer = setTimeout(function () { save(form); }, 800);
@@ -67,12 +113,13 @@
     var done = form.querySelector('[data-action="done"]');
     if (done) done.addEventListener("click", function () {
       clearTimeout(timer);
-      save(form).then(function () {
+      save(form).then(function (saved) {
+        if (!saved.ok) return null;
         return send("POST", form.dataset.doneUrl);
       }).then(function (res) {
         if (!res) return;
         form.querySelectorAll(".invalid").forEach(function (el) { el.classList.remove("invalid"); });
-        if (res.ok) { status(form, T.done); return; }
+        if (res.ok) { status(form, T.done); showExplanations(form, res.data.explanations); return; }
         status(form, res.data.error.message, true);
         var field = res.data.error.hint && form.querySelector('[data-field="' + res.data.error.hint.replace(/\[(\d+)\]/g, ".$1") + '"]');
         if (field) { field.classList.add("invalid"); field.focus(); }
@@ -81,11 +128,33 @@
     var wheel = form.querySelector('[data-action="wheel"]');
     if (wheel) wheel.addEventListener("click", function () {
       send("POST", wheel.dataset.url, {ratings: collect(form).ratings}).then(function (res) {
-        if (res.ok) { form.querySelector("[data-wheel]").innerHTML = res.data.svg; save(form); }
+        if (res.ok) { form.querySelector("[data-wheel] svg").outerHTML = res.data.svg; save(form); }
         else status(form, res.data.error.message, true);
       });
     });
   });
+
+  // The wheel's live polygon follows the sliders: the same points as lti_tool/activities/wheel.py.
+  function drawWheel(form) {
+    var chart = form.querySelector("[data-wheel] svg"), live = chart && chart.querySelector("[data-live]");
+    if (!live) return;
+    var count = Number(chart.dataset.count), centre = Number(chart.dataset.centre), radius = Number(chart.dataset.radius);
+    var points = [];
+    form.querySelectorAll('input[type="range"][data-field^="ratings."]').forEach(function (range, i) {
+      var angle = -Math.PI / 2 + 2 * Math.PI * i / count, r = radius * Number(range.value) / 10;
+      points.push((centre + r * Math.cos(angle)).toFixed(1) + "," + (centre + r * Math.sin(angle)).toFixed(1));
+    });
+    live.setAttribute("points", points.join(" "));
+  }
+
+  // Scenarios: once the choices are marked done, the explanation under each (sent by the tool).
+  function showExplanations(form, explanations) {
+    if (!explanations) return;
+    form.querySelectorAll("fieldset.scenario").forEach(function (fieldset, i) {
+      var p = fieldset.querySelector("[data-explanation]");
+      if (p && explanations[i]) { p.textContent = explanations[i]; p.hidden = false; }
+    });
+  }
 
   document.querySelectorAll('[data-action="read"]').forEach(function (button) {
     button.addEventListener("click", function () {

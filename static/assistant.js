@@ -191,8 +191,12 @@
 
     function addTurn(role, content) {
       var index = log.querySelectorAll("[data-turn]").length;
-      var li = document.createElement("li"), who = document.createElement("span"), p = document.createElement("p");
+      // The character's words stream in as text (textContent: nothing in them is markup), then
+      // become the server's rendering of the whole answer (see streamed()).
+      var li = document.createElement("li"), who = document.createElement("span");
+      var p = document.createElement(role === "user" ? "p" : "div");
       li.className = "turn " + role; li.setAttribute("data-turn", "");
+      if (role !== "user") p.className = "ai-answer";
       who.className = "speaker"; who.textContent = role === "user" ? T.you : T.character;
       p.textContent = content;
       li.appendChild(who); li.appendChild(p);
@@ -212,11 +216,17 @@
       var messages = turns().concat([{role: "user", content: text}]);
       var s = session(box), received = "";
       var userTurn = addTurn("user", text), reply = addTurn("assistant", "");
-      var shown = reply.querySelector("p"), stored = reply.querySelector('[data-field$=".content"]');
+      var shown = reply.querySelector(".ai-answer"), stored = reply.querySelector('[data-field$=".content"]');
       input.value = "";
       streamChat(box.dataset.chatUrl, {purpose: "role_play", exercise_id: box.dataset.exercise, messages: messages},
                  function (delta) { received += delta; shown.textContent = received; stored.value = received; }, s.signal)
-        .then(function () { s.end(T.answered); changed(stored); input.focus(); }, function (error) {
+        .then(function (done) {
+          // The answer's Markdown subset, rendered and sanitised by the server (common/markdown.py:
+          // raw HTML escaped, only p, br, strong, em, lists, code and quotes, no attribute):
+          // one renderer for the page, the receipt and the grading view, none written in JS.
+          if (done && typeof done.html === "string" && done.html) shown.innerHTML = done.html;
+          s.end(T.answered); changed(stored); input.focus();
+        }, function (error) {
           if (!received) {  // nothing came back: the learner's reply goes back into the box
             log.removeChild(reply); log.removeChild(userTurn); input.value = text;
           } else {

@@ -29,6 +29,10 @@
         return;
       }
       status.classList.remove("error"); status.textContent = T.saved;
+      // The gradebook line of the new grade replaces the old one ("waits for grading"): HTML the
+      // server rendered from its own template (escaped there), not text from anyone.
+      var sendState = form.querySelector("[data-send-state]");
+      if (sendState && typeof res.data.send_state === "string") sendState.innerHTML = res.data.send_state;
       if (then === "next" && res.data.next_url) window.location.assign(res.data.next_url);
     }).catch(function () { status.textContent = P.failed; status.classList.add("error"); });
   });

@@ -10,6 +10,12 @@
       .then(function (r) { return r.json().then(function (data) { return {ok: r.ok, data: data}; }); });
   }
 
+  // What to say of a refusal: its message, and for a moment's outage (503) that what was typed stays
+  // in the form, to send again (these forms are sent by a click, not saved by themselves).
+  function refusal(error) {
+    return error.code === "database_unavailable" ? error.message + " " + T.keptInForm : error.message;
+  }
+
   function status(root, text, isError) {
     var el = root.querySelector("[data-status]");
     if (el) { el.textContent = text || ""; el.classList.toggle("error", !!isError); }
@@ -22,11 +28,12 @@
   if (checklist) checklist.addEventListener("change", function (event) {
     var box = event.target;
     if (!box.dataset.item) return;
+    if (box.checked) box.removeAttribute("aria-invalid");
     var ticks = {}; ticks[box.dataset.item] = box.checked;
     send("PUT", checklist.dataset.ticksUrl, {ticks: ticks}).then(function (res) {
-      if (!res.ok) { status(checklist, res.data.error.message, true); box.checked = !box.checked; return; }
-      var time = box.parentNode.querySelector(".tick-time"), at = res.data.ticks[box.dataset.item];
-      if (time) time.textContent = at ? at.slice(0, 16).replace("T", " ") : "";
+      if (!res.ok) { status(checklist, refusal(res.data.error), true); box.checked = !box.checked; return; }
+      var time = box.parentNode.querySelector(".tick-time"), at = res.data.ticks_shown[box.dataset.item];
+      if (time) time.textContent = at || "";
       status(checklist, T.saved);
     }).catch(failed(checklist));
   });
@@ -52,19 +59,71 @@
         purposes_other: noAi ? "" : f.purposes_other.value, external_prompts: noAi ? "" : f.external_prompts.value,
         verification: noAi ? "" : f.verification.value, own_changes: noAi ? "" : f.own_changes.value,
         justification: f.justification.value, honour: f.honour.checked}};
-      f.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
+      clearErrors(f);
       status(f, T.sending);
       send("POST", f.dataset.url, body).then(function (res) {
         if (res.ok) { window.location.assign(res.data.receipt_url); return; }
-        status(f, res.data.error.message, true);
-        var fields = res.data.error.fields || {}, first = null;
-        Object.keys(fields).forEach(function (name) {
-          var slot = f.querySelector('[data-error-for="' + name.split(".")[0] + '"]');
-          if (slot) { slot.textContent = fields[name]; first = first || slot; }
-        });
-        if (first) first.scrollIntoView({block: "center"});
+        status(f, refusal(res.data.error), true);
+        showErrors(f, res.data.error.fields || {}, res.data.error.message);
       }).catch(failed(f));
     });
+  }
+
+  // The controls a refused field names: the server says `level_used` (or, from the schema,
+  // `declaration.level_used`); the checklist's are its required items left unticked.
+  function controlsOf(form, name) {
+    if (name === "checklist") return Array.prototype.slice.call(document.querySelectorAll("[data-ticks-url] input[data-required]:not(:checked)"));
+    if (name === "answers") return Array.prototype.slice.call(document.querySelectorAll(".exercise-form textarea, .exercise-form input")).slice(0, 1);
+    return Array.prototype.slice.call(form.querySelectorAll('[name="' + name + '"]'));
+  }
+
+  function clearErrors(form) {
+    document.querySelectorAll("[data-error-for]").forEach(function (el) { el.textContent = ""; });
+    document.querySelectorAll('[aria-invalid="true"]').forEach(function (el) {
+      el.removeAttribute("aria-invalid");
+      var ids = (el.getAttribute("aria-describedby") || "").split(" ").filter(function (id) { return id && id.indexOf("error-") !== 0; });
+      if (ids.length) el.setAttribute("aria-describedby", ids.join(" ")); else el.removeAttribute("aria-describedby");
+    });
+    var summary = form.querySelector("[data-error-summary]");
+    if (summary) { summary.hidden = true; summary.querySelector("[data-error-list]").textContent = ""; }
+  }
+
+  // Each error next to its field (the field marked invalid and described by it), a summary at the
+  // top of the form linking to each, and the first field in the page's order focused.
+  function showErrors(form, fields, message) {
+    var found = [];
+    Object.keys(fields).forEach(function (key) {
+      var name = key.split(".").pop(), slot = document.getElementById("error-" + name);
+      var controls = controlsOf(form, name);
+      if (slot) slot.textContent = fields[key];
+      controls.forEach(function (el) {
+        el.setAttribute("aria-invalid", "true");
+        if (slot) el.setAttribute("aria-describedby", ((el.getAttribute("aria-describedby") || "") + " " + slot.id).trim());
+      });
+      var target = controls[0] || slot;
+      if (target) found.push({target: target, text: fields[key]});
+    });
+    found.sort(function (a, b) { return a.target.compareDocumentPosition(b.target) & Node.DOCUMENT_POSITION_FOLLOWING ? -1 : 1; });
+    var summary = form.querySelector("[data-error-summary]");
+    if (summary && found.length) {
+      var list = summary.querySelector("[data-error-list]");
+      found.forEach(function (error) {
+        var li = document.createElement("li"), a = document.createElement("a");
+        if (!error.target.id) error.target.id = "field-" + Math.random().toString(36).slice(2);
+        a.href = "#" + error.target.id; a.textContent = error.text;
+        a.addEventListener("click", function (event) { event.preventDefault(); focusField(error.target); });
+        li.appendChild(a); list.appendChild(li);
+      });
+      summary.hidden = false;
+    }
+    if (found.length) focusField(found[0].target);
+    else if (summary) { summary.hidden = false; summary.querySelector("[data-error-list]").textContent = message; summary.focus(); }
+  }
+
+  function focusField(el) {
+    if (!el.hasAttribute("tabindex") && !/^(INPUT|TEXTAREA|SELECT|BUTTON|A)$/.test(el.tagName)) el.setAttribute("tabindex", "-1");
+    el.focus({preventScroll: true});
+    el.scrollIntoView({block: "center"});
   }
 
   // Trainer: the policy of the assignment.
@@ -80,7 +139,7 @@
   // Trainer (one assignment) and administrator (the centre's default): checklist editors.
   function checklistItems(form) {
     var items = [];
-    form.querySelectorAll("tbody tr").forEach(function (row) {
+    form.querySelectorAll(".checklist-editor tbody tr").forEach(function (row) {
       var text = row.querySelector('[name="text"]').value.trim(), remove = row.querySelector('[name="remove"]');
       if (!text || (remove && remove.checked)) return;
       items.push({id: row.dataset.id || "", moment: row.querySelector('[name="moment"]').value, text: text,
@@ -106,11 +165,30 @@
     });
   }
 
+  // Administrator: the centre's settings. Choosing the other scale shows what it changes first
+  // (the preview the page holds); saving then confirms that change (confirm_scale).
   var centre = document.getElementById("centre-form");
+  function shownPreview() {
+    var scale = centre.querySelector('input[name="scale"]:checked'), shown = null;
+    centre.querySelectorAll("[data-preview-for]").forEach(function (preview) {
+      preview.hidden = !scale || preview.dataset.previewFor !== scale.value;
+      if (!preview.hidden) shown = preview;
+    });
+    return shown;
+  }
+  if (centre) centre.addEventListener("change", function (event) {
+    if (event.target.name !== "scale") return;
+    var preview = shownPreview();
+    if (preview) preview.scrollIntoView({block: "nearest"});
+  });
   if (centre) centre.addEventListener("submit", function (event) {
     event.preventDefault();
     var scale = centre.querySelector('input[name="scale"]:checked');
-    send("PUT", centre.dataset.url, {scale: scale ? scale.value : "", items: checklistItems(centre)}).then(function (res) {
+    var maximum = centre.querySelector('[name="score_maximum"]');
+    var body = {scale: scale ? scale.value : "", timezone: centre.timezone.value, items: checklistItems(centre),
+                score_maximum: maximum && maximum.value !== "" ? Number(maximum.value) : null};
+    if (shownPreview()) body.confirm_scale = body.scale;
+    send("PUT", centre.dataset.url, body).then(function (res) {
       if (res.ok) { window.location.reload(); return; }
       status(centre, res.data.error.message, true);
     }).catch(failed(centre));

@@ -6,17 +6,22 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import threading
 import time
 import uuid
 from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
 import jwt
 import requests
+from requests.structures import CaseInsensitiveDict
 
 from .lti_platform import TestPlatform
 
@@ -139,20 +144,26 @@ class FakeMoodle:
 
     # --- serving ----------------------------------------------------------------------------
 
-    def serve(self, mock) -> FakeMoodle:
+    def routes(self) -> list[tuple[str, re.Pattern, str, Callable]]:
+        """(method, URL pattern, endpoint, callback) of each service, as Moodle's URLs are shaped."""
         services = re.escape(self.services)
-        mock.add_callback("POST", self.platform.token_url, callback=self._wrap("token", self._token))
-        mock.add_callback("GET", re.compile(services + r"/[^/]+/lineitems(\?.*)?$"),
-                          callback=self._wrap("lineitems", self._list_items))
-        mock.add_callback("POST", re.compile(services + r"/[^/]+/lineitems(\?.*)?$"),
-                          callback=self._wrap("lineitems", self._create_item))
-        for method in ("GET", "PUT", "DELETE"):
-            mock.add_callback(method, re.compile(services + r"/[^/]+/lineitems/\d+/lineitem(\?.*)?$"),
-                              callback=self._wrap("lineitem", self._item))
-        mock.add_callback("POST", re.compile(services + r"/[^/]+/lineitems/\d+/lineitem/scores(\?.*)?$"),
-                          callback=self._wrap("scores", self._score))
-        mock.add_callback("GET", re.compile(services + r"/CourseSection/[^/]+/bindings/\d+/memberships(\?.*)?$"),
-                          callback=self._wrap("memberships", self._memberships))
+        items = re.compile(services + r"/[^/]+/lineitems(\?.*)?$")
+        item = re.compile(services + r"/[^/]+/lineitems/\d+/lineitem(\?.*)?$")
+        return [
+            ("POST", re.compile(re.escape(self.platform.token_url) + "$"), "token", self._wrap("token", self._token)),
+            ("GET", items, "lineitems", self._wrap("lineitems", self._list_items)),
+            ("POST", items, "lineitems", self._wrap("lineitems", self._create_item)),
+            *((method, item, "lineitem", self._wrap("lineitem", self._item)) for method in ("GET", "PUT", "DELETE")),
+            ("POST", re.compile(services + r"/[^/]+/lineitems/\d+/lineitem/scores(\?.*)?$"), "scores",
+             self._wrap("scores", self._score)),
+            ("GET", re.compile(services + r"/CourseSection/[^/]+/bindings/\d+/memberships(\?.*)?$"), "memberships",
+             self._wrap("memberships", self._memberships)),
+        ]
+
+    def serve(self, mock) -> FakeMoodle:
+        """Answer the tool's calls in this process, through a `responses` mock."""
+        for method, pattern, _, callback in self.routes():
+            mock.add_callback(method, pattern, callback=callback)
         return self
 
     def _wrap(self, endpoint: str, handler):
@@ -318,6 +329,95 @@ class FakeMoodle:
                           wrap=lambda members: {"id": self.memberships_url,
                                                 "context": {"id": self.course, "title": "BTS MCO"},
                                                 "members": members})
+
+
+@dataclass
+class HttpRequest:
+    """A request received over HTTP, shaped as `responses` hands one to a callback."""
+
+    method: str
+    url: str
+    headers: CaseInsensitiveDict
+    body: bytes | None
+
+
+@dataclass
+class MoodleOverHttp:
+    """A FakeMoodle answering over real HTTP on its issuer's address (http://127.0.0.1:PORT), for a
+    tool process other than the test's (the outbox worker as a subprocess). With `hold_scores`,
+    the answer to a graded score the platform has just stored waits (`score_stored` is set) until
+    `release` is: the moment a worker can be killed after the platform received a score but
+    before the worker knew."""
+
+    moodle: FakeMoodle
+    hold_scores: bool = False
+    score_stored: threading.Event = field(default_factory=threading.Event)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def handle(self, method: str, path: str, headers, raw: bytes | None) -> tuple[int, dict, str] | None:
+        url = self.moodle.platform.issuer + path
+        for route_method, pattern, endpoint, callback in self.moodle.routes():
+            if route_method == method and pattern.match(url):
+                request = HttpRequest(method, url, CaseInsensitiveDict(headers.items()), raw)
+                answer = callback(request)
+                if isinstance(answer, BaseException):
+                    return None  # the connection is dropped without an answer
+                status, answer_headers, body = answer
+                if endpoint == "scores" and status < 300 and self.hold_scores and "scoreGiven" in (_body(request) or {}):
+                    self.score_stored.set()
+                    self.release.wait(60)
+                return status, answer_headers, body
+        return 404, {}, json.dumps({"status": 404})
+
+
+@contextmanager
+def moodle_over_http(moodle: FakeMoodle, **options) -> Iterator[MoodleOverHttp]:
+    """Serve `moodle` over HTTP on the port of its issuer (`http://127.0.0.1:PORT`) until exit."""
+    served = MoodleOverHttp(moodle, **options)
+    port = urlsplit(moodle.platform.issuer).port
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def _answer(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else None
+            answer = served.handle(self.command, self.path, self.headers, raw)
+            if answer is None:
+                self.close_connection = True
+                return
+            status, headers, body = answer
+            data = body.encode("utf-8") if isinstance(body, str) else body
+            try:
+                self.send_response(status)
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+            except OSError:  # the client is gone (a worker killed while waiting for this answer)
+                self.close_connection = True
+
+        do_GET = do_POST = do_PUT = do_DELETE = _answer  # noqa: N815
+
+    server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, name=f"moodle-{port}", daemon=True)
+    thread.start()
+    try:
+        yield served
+    finally:
+        served.release.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def _body(request) -> Any:

@@ -166,10 +166,17 @@ class FakeChatServer:
         self.tokens_out = tokens_out
         self.dialect = dialect
         self.record = record
+        # When set to an Event, a stream pauses before its text chunk number `hold_at` (0: before the
+        # first words, 1: right after them) until the Event is set (`wait_held()` counts the streams
+        # waiting there): answers kept open while a test looks around.
+        self.hold: threading.Event | None = None
+        self.hold_at = 1
+        self._held = 0
         self._faults: deque[Fault] = deque()
         self._requests: list[ReceivedRequest] = []
         self._count = 0
         self._lock = threading.Lock()
+        self._held_changed = threading.Condition(self._lock)
         self._stopping = threading.Event()
         self._connections: set[socket.socket] = set()
         self._httpd: _Server | None = None
@@ -261,6 +268,11 @@ class FakeChatServer:
         with self._lock:
             return len(self._faults)
 
+    def wait_held(self, count: int, timeout: float) -> bool:
+        """Wait until `count` streams are paused by `hold` (False if they are not within `timeout`)."""
+        with self._held_changed:
+            return self._held_changed.wait_for(lambda: self._held >= count, timeout)
+
     def split(self, text: str) -> list[str]:
         """The streamed chunks of `text`."""
         if not self.chunks:
@@ -283,6 +295,23 @@ class FakeChatServer:
                 self._connections.add(connection)
             else:
                 self._connections.discard(connection)
+
+    def _pause(self) -> bool:
+        """Wait for `hold` to be set, if there is one, unless the server stops first (then False)."""
+        hold = self.hold
+        if hold is None:
+            return True
+        with self._held_changed:
+            self._held += 1
+            self._held_changed.notify_all()
+        try:
+            while not hold.wait(0.05):
+                if self._stopping.is_set():
+                    return False
+            return True
+        finally:
+            with self._held_changed:
+                self._held -= 1
 
     def _wait(self, seconds: float) -> bool:
         """Sleep, unless the server stops first (then False)."""
@@ -438,6 +467,9 @@ class _Handler(BaseHTTPRequestHandler):
                 self._drop()
                 return
             if not chat._wait(chat.chunk_delay if index else chat.first_token_delay):
+                self._drop()
+                return
+            if index == chat.hold_at and not chat._pause():
                 self._drop()
                 return
             self._event(chunk({"content": part}, None))

@@ -49,6 +49,7 @@ def server(chat_server) -> FakeChatServer:
     chat_server.chunk_delay = 0.0
     chat_server.api_key = None
     chat_server.model = None
+    chat_server.hold, chat_server.hold_at = None, 1
     return chat_server
 
 

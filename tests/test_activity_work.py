@@ -35,12 +35,12 @@ def count(model) -> int:
 
 def test_draft_autosaves_and_comes_back_on_the_next_launch(client, platform):
     url, _ = open_item(platform, client, "m1.t2")
-    answers = {"specific": "Accueillir mon apprentie", "measurable": "3 points d'étape", "achievable": "",
+    answers = {"specific": "Accueillir mon apprentie", "measurable": "3 points d’étape", "achievable": "",
                "relevant": "", "time_bound": ""}
     response = client.put(url + "exercises/m1.t2.e1/draft", json={"answers": answers})
     assert response.status_code == 200 and response.get_json()["done"] is False
     _, page = open_item(platform, client, "m1.t2")
-    assert "Accueillir mon apprentie" in page and "3 points d'étape" in page
+    assert "Accueillir mon apprentie" in page and "3 points d’étape" in page
     draft = db.session.execute(select(Draft)).scalar_one()
     assert draft.content_version == CATALOGUE.version  # old work renders against the text it answered
 
@@ -51,10 +51,10 @@ def test_completion_needs_every_answer_and_names_the_missing_one(client, platfor
     refused = client.post(url + "exercises/m1.t2.e1/done", json={})
     assert refused.status_code == 422
     assert refused.get_json()["error"] == {"code": "incomplete", "hint": "achievable",
-                                          "message": "Cet exercice n'est pas encore terminé : complétez la réponse signalée."}
+                                          "message": "Cet exercice n’est pas encore terminé : complétez la réponse signalée."}
     full = {k: "ok" for k in ("specific", "measurable", "achievable", "relevant", "time_bound")}
     client.put(url + "exercises/m1.t2.e1/draft", json={"answers": full})
-    assert client.post(url + "exercises/m1.t2.e1/done", json={}).get_json() == {"done": True}
+    assert client.post(url + "exercises/m1.t2.e1/done", json={}).get_json() == {"done": True, "explanations": []}
 
 
 def test_reflection_minimum_length_is_enforced(client, platform):
@@ -206,7 +206,7 @@ def test_the_next_launch_shows_what_the_learner_did_and_only_to_them(client, pla
     total = len(right)
     for page in (open_item(platform, client, "m1.t2")[1], html.unescape(client.get(url).get_data(as_text=True))):
         assert DONE in page and READ in page
-        assert f"Votre meilleur score : {total} / {total}" in page
+        assert f"Votre meilleur score : {total} / {total}" in page
     # Another learner of the same link: none of it.
     for _ in range(2):  # a first launch, then a returning one
         _, other = open_item(platform, app.test_client(), "m1.t2", sub="learner-b")

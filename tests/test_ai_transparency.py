@@ -34,7 +34,7 @@ from .test_marking import user_pk
 
 def ask(client, url: str):
     return client.post(url + "ai/complete", json={"purpose": "exercise", "exercise_id": PROMPT_EXERCISE,
-                                                  "prompt": "Trois idées pour accueillir un apprenti ?"})
+                                                  "prompt": "Trois idées pour accueillir un apprenti ?"})
 
 
 # --- the notice before the first use ------------------------------------------------------------
@@ -45,14 +45,14 @@ def test_the_notice_is_shown_and_required_before_the_first_call_in_a_course(clie
     url = open_item(platform, client, name="Camille Martin", acknowledge=False)
     shown = page(client, url)
     assert 'data-testid="ai-notice"' in shown and "data-ai-notice-pending" in shown
-    assert "est un système d'intelligence artificielle (IA)" in shown
-    assert "Les réponses viennent du service à l'adresse 127.0.0.1, hébergé dans l'Union européenne" in shown
+    assert "est un système d’intelligence artificielle (IA)" in shown
+    assert "Les réponses viennent du service à l’adresse 127.0.0.1, hébergé dans l’Union européenne" in shown
     assert "pseudonymisation" in shown and "pendant 6 mois" in shown
 
     refused = ask(client, url)
     assert refused.status_code == 409
     assert refused.get_json()["error"]["code"] == "ai_notice_required"
-    assert "J'ai compris" in refused.get_json()["error"]["message"]
+    assert "J’ai compris" in refused.get_json()["error"]["message"]
     response, _events, _text = stream(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE, prompt="Bonjour")
     assert response.status_code == 409 and response.get_json()["error"]["code"] == "ai_notice_required"
     assert server.requests == [] and count_calls() == 0  # nothing sent, nothing logged
@@ -96,7 +96,7 @@ def test_the_notice_names_the_provider_and_where_it_is_hosted_in_the_learners_la
     save_config(platform_pk(), None, ConfigChange(provider="fake"))
     db.session.commit()
     demo = page(client, open_item(platform, client, sub="learner-2", acknowledge=False))
-    assert "C'est une démonstration : les réponses viennent d'un faux modèle intégré à l'outil" in demo
+    assert "C’est une démonstration : les réponses viennent d’un faux modèle intégré à l’outil" in demo
 
 
 def test_a_trainer_previewing_the_assistant_reads_the_notice_too(client, platform, server):
@@ -170,7 +170,7 @@ def test_purge_removes_old_texts_keeps_the_figures_and_follows_each_centres_peri
 def test_the_centre_sets_its_retention_period_on_its_ai_settings_page(client, platform):
     admin = open_item(platform, client, sub="admin-1", role="admin", acknowledge=False)
     shown = page(client, admin + "admin/llm")
-    assert 'name="log_retention_months"' in shown and "Par défaut : 6" in shown
+    assert 'name="log_retention_months"' in shown and "Par défaut : 6" in shown
     refused = client.post(admin + "admin/llm", data={"provider": "fake", "log_retention_months": "0"})
     assert refused.status_code == 422 and 'data-error-for="log_retention_months"' in refused.get_data(as_text=True)
     saved = client.post(admin + "admin/llm", data={"provider": "fake", "log_retention_months": "12"})

@@ -28,9 +28,9 @@ from .lti_platform import landing_url
 from .test_submissions import REQUIRED, declaration, open_item, tick
 
 UNSTORABLE_FIELD = "Ce texte contient un caractère impossible à enregistrer."
-TOO_LARGE = "Ce que vous avez envoyé est trop volumineux pour l'outil : raccourcissez-le, puis réessayez."
+TOO_LARGE = "Ce que vous avez envoyé est trop volumineux pour l’outil : raccourcissez-le, puis réessayez."
 REFLECTION = "m1.t1"  # a theme whose first exercise, m1.t1.e1, is a reflection (answers: a list of texts)
-LONG_ANSWERS = {"answers": ["Mon tuteur m'a appris à poser des questions. " * 6] * 3}
+LONG_ANSWERS = {"answers": ["Mon tuteur m’a appris à poser des questions. " * 6] * 3}
 
 
 def pk_of(sub: str) -> int:
@@ -219,7 +219,7 @@ def test_lists_and_maps_are_counted_before_their_items_are_read(app, client, pla
     url = open_item(platform, client, "m1.t2")
     response = client.post(url + "themes/m1.t2/quiz", json={"answers": ["x"] * 1_000_000})
     assert response.status_code == 422
-    assert response.get_json()["error"]["fields"] == {"answers": "Cette valeur n'est pas valide."}
+    assert response.get_json()["error"]["fields"] == {"answers": "Cette valeur n’est pas valide."}
     ticks = {f"item-{n}": "x" for n in range(100_000)}
     response = client.put(url + "checklist/ticks", json={"ticks": ticks})
     assert response.status_code == 422 and list(response.get_json()["error"]["fields"]) == ["ticks"]
@@ -255,3 +255,21 @@ def test_every_list_and_map_a_schema_loads_is_bounded():
                  if (isinstance(field, fields.List) and not isinstance(field, BoundedList))
                  or (isinstance(field, fields.Mapping) and not isinstance(field, BoundedDict))]
     assert unbounded == []
+
+
+HUGE_ID = "19975062419168751616"  # past any database's integer (found by the schemathesis pass, tests/test_openapi.py)
+
+
+@pytest.mark.parametrize("who,path,mimetype", [
+    ("trainer", f"learners/{HUGE_ID}/submissions", "application/json"),
+    ("trainer", f"learners/{2**31}/submissions", "application/json"),  # past PostgreSQL's INTEGER, not SQLite's
+    ("trainer", f"follow-up/{HUGE_ID}.json", "application/json"),
+    ("admin", f"admin/people/{HUGE_ID}/data.json", "application/json"),
+    ("learner", f"submissions/{HUGE_ID}", "application/json"),
+    ("trainer", f"grading/{HUGE_ID}", "text/html"),
+    ("trainer", f"links/{HUGE_ID}", "text/html"),
+])
+def test_an_id_past_what_the_database_holds_names_nothing(client, platform, who, path, mimetype):
+    url = open_item(platform, client, "m1.t2", sub=f"{who}-1", role=who)
+    response = client.get(url + path)
+    assert (response.status_code, response.mimetype) == (404, mimetype), response.get_data(as_text=True)[:300]

@@ -17,6 +17,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
+
+from lti_tool.activities.models import Draft
+from lti_tool.extensions import db
 
 from .chromium import (  # noqa: F401 - re-exported for the other browser tests
     ALLOW_THIRD_PARTY_COOKIES,
@@ -225,7 +229,7 @@ def test_learner_works_on_an_exercise_and_finds_the_draft_again(playwright_api, 
         submit_picker(frame)
         frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
         field = frame.locator('[id="m1.t2.e1-specific"]')
-        field.fill("Accompagner mon apprentie vers l'autonomie sur la caisse")
+        field.fill("Accompagner mon apprentie vers l’autonomie sur la caisse")
         status = frame.locator('form[data-exercise="m1.t2.e1"] [data-status]')
         status.filter(has_text="Enregistré").wait_for(state="visible")
         quiz = frame.locator("form.quiz-form").first
@@ -246,6 +250,45 @@ def test_learner_works_on_an_exercise_and_finds_the_draft_again(playwright_api, 
         context.close()
 
 
+def test_an_autosave_answered_503_keeps_the_text_and_saves_it_once_the_tool_is_back(playwright_api, server, tmp_path):
+    """The database restarting: the first saves are answered 503 with Retry-After (as the tool
+    answers then); the page keeps the text, says so calmly, and saves it when the tool is back."""
+    refused = []
+
+    def database_restarting(route):
+        if route.request.method == "PUT" and len(refused) < 2:
+            refused.append(route.request.post_data)
+            route.fulfill(status=503, headers={"Retry-After": "1", "Content-Type": "application/json"},
+                          body=json.dumps({"error": {"code": "database_unavailable", "message": "…"}}))
+        else:
+            route.continue_()
+
+    context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
+    try:
+        context.route("**/exercises/*/draft", database_restarting)
+        page = first_page(context)
+        frame = page.frame_locator(TOOL_FRAME)
+        launch(page, server, "launch-deeplink")
+        frame.locator('[id="pick-m1.t2"]').check()
+        submit_picker(frame)
+        frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
+        field = frame.locator('[id="m1.t2.e1-specific"]')
+        field.fill("Accompagner mon apprentie pendant la panne")
+        status = frame.locator('form[data-exercise="m1.t2.e1"] [data-status]')
+        status.filter(has_text="Pas encore enregistré").wait_for(state="visible")
+        assert "error" not in (status.get_attribute("class") or "")  # calm: not shown as an error
+        field.press("End")
+        field.type(" de la base")  # typed while the saves are refused: the latest text is the one saved
+        status.filter(has_text="Enregistré").filter(has_not_text="Pas encore").wait_for(state="visible", timeout=20_000)
+        assert field.input_value() == "Accompagner mon apprentie pendant la panne de la base"
+        assert len(refused) == 2
+        with server.app.app_context():
+            answers = db.session.execute(select(Draft.answers)).scalar_one()
+            assert answers["specific"] == "Accompagner mon apprentie pendant la panne de la base"
+    finally:
+        context.close()
+
+
 def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_api, server, output_dir, tmp_path):
     """Checklist, declaration above the allowed level, receipt; then the trainer's overview."""
     context = open_browser(playwright_api, tmp_path / "profile", ALLOW_THIRD_PARTY_COOKIES)
@@ -262,19 +305,19 @@ def test_learner_declares_and_submits_and_the_trainer_sees_the_flags(playwright_
         place_and_launch("learner")
         frame.locator('[data-testid="policy-box"]').wait_for(state="visible")
         for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
-            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse de test : " + key)
+            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse de test : " + key)
         frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
         tick_required_items(frame)
         form = frame.locator("#declaration-form")
         form.locator('input[name="level_used"][value="full"]').check()
         form.locator('input[name="tools"][value="le_chat"]').check()
         form.locator('input[name="purposes"][value="drafting"]').check()
-        form.locator("#verification").fill("J'ai relu avec ma tutrice.")
+        form.locator("#verification").fill("J’ai relu avec ma tutrice.")
         form.locator("#honour").check()
         form.locator('[data-testid="submit-work"]').click()
         # Above the allowed level without a justification: refused, the field says why.
         form.locator('[data-error-for="justification"]').filter(has_text="Expliquez pourquoi").wait_for()
-        form.locator("#justification").fill("Ma tutrice m'a demandé d'essayer.")
+        form.locator("#justification").fill("Ma tutrice m’a demandé d’essayer.")
         frame.locator('[data-testid="declaration"]').screenshot(path=output_dir / "declaration-form.png")
         form.locator('[data-testid="submit-work"]').click()
         frame.locator('[data-testid="receipt"]').wait_for(state="visible")

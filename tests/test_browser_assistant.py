@@ -58,12 +58,12 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         box.locator('[data-testid="demo-label"]').wait_for(state="visible")
         assert box.locator('[data-testid="assistant-mode"]').inner_text()
         prompt = box.locator('[data-field="prompt"]')
-        prompt.fill("Explique la gestion des stocks à trois niveaux : débutant, intermédiaire et avancé.")
+        prompt.fill("Explique la gestion des stocks à trois niveaux : débutant, intermédiaire et avancé.")
         # The first use in the course: the notice about the AI comes first.
         notice = frame.locator('[data-testid="ai-notice"]')
-        assert "système d'intelligence artificielle" in notice.inner_text()
+        assert "système d’intelligence artificielle" in notice.inner_text()
         box.locator('[data-ai="run"]').dispatch_event("click")
-        box.locator("[data-ai-status]").filter(has_text="J'ai compris").wait_for(state="visible")
+        box.locator("[data-ai-status]").filter(has_text="J’ai compris").wait_for(state="visible")
         tool_frame(page).wait_for_function("() => document.activeElement && "
                                            "document.activeElement.getAttribute('data-ai') === 'acknowledge'")
         assert ai_calls(server) == [] and prompt.input_value().startswith("Explique")
@@ -88,7 +88,7 @@ def test_prompt_answer_streams_into_the_page_and_stop_keeps_the_partial_answer(
         box.locator('[data-status]').filter(has_text="Enregistré").wait_for(state="visible")
         box.locator('[data-ai="run"]').dispatch_event("click")  # a DOM click: no hit-testing race
         box.locator("[data-ai-status]").filter(has_text="Réponse reçue").or_(
-            box.locator("[data-ai-status]").filter(has_text="L'IA répond")).first.wait_for()
+            box.locator("[data-ai-status]").filter(has_text="L’IA répond")).first.wait_for()
         # The whole answer replaced the partial one and the stream ended (Stop hidden again).
         tool_frame(page).wait_for_function(
             """([sel, partial]) => { const f = document.querySelector(sel);

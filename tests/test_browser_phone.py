@@ -148,7 +148,7 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
             frame.locator("#declaration-form").wait_for(state="visible")
             check(page, f"learner {item}", output_dir, '[data-testid="checklist"]', "#declaration-form")
         # The learner's work on m2.t1, typed and submitted on the phone, for the trainer to grade.
-        frame.locator('[id="m2.t1.e2-rewrite"]').fill("Ma version, plus humaine, du texte de l'IA.")
+        frame.locator('[id="m2.t1.e2-rewrite"]').fill("Ma version, plus humaine, du texte de l’IA.")
         frame.locator('form[data-exercise="m2.t1.e2"] [data-status]').filter(has_text="Enregistré").wait_for()
         submit_without_ai(frame, touch=True)
         check(page, "learner receipt", output_dir)
@@ -163,7 +163,8 @@ def test_learner_and_trainer_pages_fit_a_phone(playwright_api, server, output_di
         assert layout_problems(tool_frame(page)) == [], "trainer settings"
         frame.locator("#policy-form").screenshot(path=output_dir / "phone-trainer-settings-part1.png")
         frame.locator("#checklist-form").screenshot(path=output_dir / "phone-trainer-settings-part2.png")
-        frame.locator('[data-testid="grading-link"]').click()
+        # From the keyboard: the frame is still scrolled to the settings, a click's point can miss the link.
+        frame.locator('[data-testid="grading-link"]').press("Enter")
         frame.locator('[data-testid="roster"]').wait_for(state="visible")
         check(page, "roster", output_dir)
         frame.locator('[data-testid="roster"] a.button').first.click()

@@ -69,9 +69,9 @@ def test_the_trainer_lands_on_the_summary_and_reaches_the_roster(playwright_api,
             assert roster.locator("tbody tr").count() == to_grade
             frame.locator('[data-testid="overview-filters"] select[name="status"]').select_option("")
             frame.locator('[data-testid="overview-filters"] button[type="submit"]').click()
-            frame.locator('[data-testid="roster-count"]').filter(has_text="16 apprenants sur 16").wait_for()
+            frame.locator('[data-testid="roster-count"]').filter(has_text="16 sur 16 apprenants").wait_for()
             text = roster.inner_text()
-            assert "N'a jamais ouvert cette activité" in text and "Noté" in text
+            assert "N’a jamais ouvert cette activité" in text and "Noté" in text
             if label == "phone":
                 assert layout_problems(tool_frame(page)) == []
             axe_scan(page, f"trainer-roster-{label}", output_dir)

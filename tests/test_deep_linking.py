@@ -129,11 +129,11 @@ def test_a_link_whose_content_left_the_catalogue_is_bound_again_and_keeps_its_su
     activity.catalogue_item = "m1.t9"  # a content update removed the item
     db.session.commit()
     page = html.unescape(platform.launch(app.test_client(), "learner", **placed).get_data(as_text=True))
-    assert 'data-testid="content-removed"' in page and "n'est plus proposé" in page
+    assert 'data-testid="content-removed"' in page and "n’est plus proposé" in page
     assert "pas encore configurée" not in page
     trainer = platform.launch(client, "trainer", sub="teacher-1", **placed)
     text = html.unescape(trainer.get_data(as_text=True))
-    assert 'data-testid="bind-form"' in text and "n'est plus dans le catalogue" in text
+    assert 'data-testid="bind-form"' in text and "n’est plus dans le catalogue" in text
     url = landing_url(trainer)
     assert client.post(url + "bind", data={"item": "m9.none"}).status_code == 422  # still only catalogue items
     assert client.post(url + "bind", data={"item": "m2.t4"}).status_code == 303

@@ -53,15 +53,15 @@ def test_the_record_shows_every_activity_of_the_course_with_progress_declaration
     assert list(by_name) == ["Camille Martin", "Noah Petit"]
     first, second = by_name["Camille Martin"]["activities"]
     assert (first["status"], first["versions"], first["exercises_done"], first["exercises_total"]) == ("graded", 1, 0, 2)
-    assert first["declared_level"] == "2 – L'IA pour préparer" and first["allowed_level"] == "2 – L'IA pour préparer"
+    assert first["declared_level"] == "2 – Préparation avec l’IAg" and first["allowed_level"] == "2 – Préparation avec l’IAg"
     assert (first["checklist_ticked"], first["checklist_total"]) == (3, 10)
-    assert (first["score"], first["score_maximum"]) == (12.5, 100)
+    assert (first["score"], first["score_maximum"]) == (12.5, 20)  # the default maximum: 20
     assert first["feedback"].startswith("Objectifs clairs.") and first["graded_at"].endswith("Z")
     assert (second["status"], second["quiz_score"], second["quiz_total"], second["score"]) == ("in_progress", 3, 4, None)
     # Noah never opened the first activity: it is still on his record, with the AI use it allows.
     noah_first, noah_second = by_name["Noah Petit"]["activities"]
     assert (noah_first["status"], noah_first["versions"], noah_first["score"]) == ("not_opened", 0, None)
-    assert (noah_first["allowed_level"], noah_first["checklist_total"]) == ("2 – L'IA pour préparer", 10)
+    assert (noah_first["allowed_level"], noah_first["checklist_total"]) == ("2 – Préparation avec l’IAg", 10)
     assert (noah_second["status"], noah_second["parts_read"], noah_second["parts_total"]) == ("in_progress", 1, 1)
 
     one = client.get(c["trainer"] + f"follow-up/{c['a']}.json").get_json()
@@ -74,8 +74,8 @@ def test_the_record_page_is_printable_and_escapes_what_people_wrote(client, plat
     assert "Fiche de suivi individuel" in text and "Camille Martin" in text
     assert 'data-action="print"' in text and "/static/print.js" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in text and "<script>alert(1)" not in text
-    assert "12.5 / 100" in text and "3 / 4" in text
-    assert "Déclaré : 2 – L'IA pour préparer" in html.unescape(text)
+    assert "12.5 / 20" in text and "3 / 4" in text
+    assert "Déclaré\u00a0: 2 – Préparation avec l’IAg" in html.unescape(text)
     assert 'data-testid="personal-data"' not in text  # GDPR actions are the administrator's
     listing = page(client, c["trainer"] + "follow-up")
     assert "Camille Martin" in listing and "Noah Petit" in listing and "1 / 2" in listing
@@ -91,7 +91,7 @@ def test_csv_export_is_a_french_spreadsheet_with_a_line_per_learner_and_activity
     assert list(table[0])[:3] == ["Apprenant", "Activité", "Statut"]
     assert [(r["Apprenant"], r["Statut"], r["Note"]) for r in table] == [
         ("Camille Martin", "Noté", "12,5"), ("Camille Martin", "Brouillon en cours", ""),
-        ("Noah Petit", "N'a jamais ouvert cette activité", ""), ("Noah Petit", "Brouillon en cours", "")]
+        ("Noah Petit", "N’a jamais ouvert cette activité", ""), ("Noah Petit", "Brouillon en cours", "")]
     single = client.get(c["trainer"] + f"follow-up/{c['b']}.csv").get_data(as_text=True)
     assert single.count("Noah Petit") == 2 and "Camille" not in single
 
@@ -138,11 +138,11 @@ def admin(client, platform) -> str:
 
 def test_an_administrator_exports_everything_stored_about_a_person(client, platform, llm_call):
     c = course(client, platform)
-    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d’accueil")
     url = admin(client, platform)
     record = client.get(url + f"follow-up/{c['a']}").get_data(as_text=True)
     assert 'data-testid="personal-data"' in record and 'data-testid="erase-form"' in record
-    assert "1 appel à l'assistant IA" in html.unescape(record)
+    assert "1 appel à l’assistant IA" in html.unescape(record)
     response = client.get(url + f"admin/people/{c['a']}/data.json")
     assert response.status_code == 200
     assert response.headers["Content-Disposition"] == f"attachment; filename=personal-data-{c['a']}.json"
@@ -171,7 +171,7 @@ def rows_referencing(user_pk: int) -> dict[str, int]:
 
 def test_erasure_deletes_the_persons_data_everywhere_and_keeps_the_others(client, platform, llm_call):
     c = course(client, platform)
-    llm_call(c["camille"], "Aide-moi à formuler un objectif d'accueil")
+    llm_call(c["camille"], "Aide-moi à formuler un objectif d’accueil")
     url = admin(client, platform)
     before_b = rows_referencing(c["b"])
     assert {"draft", "submission", "grade", "launch_session", "ai_call"} <= set(rows_referencing(c["a"]))
@@ -267,7 +267,7 @@ def test_a_grade_given_before_a_resubmission_is_marked_as_the_earlier_versions(c
     first = record["activities"][0]
     assert (first["versions"], first["score"], first["grade_is_current"]) == (2, 12.5, False)
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
-    assert "Note d'une version antérieure" in text
+    assert "Note d’une version antérieure" in text
     listing = page(client, c["trainer"] + "follow-up")
     assert "0 / 2" in listing  # graded: none is current
 
@@ -299,9 +299,9 @@ def test_an_activity_whose_content_left_the_catalogue_keeps_its_evidence_on_the_
     assert first["content_removed"] is True and second["content_removed"] is False
     assert "(contenu retiré du catalogue)" in first["activity"]
     assert (first["status"], first["versions"], first["score"], first["exercises_total"]) == ("graded", 1, 12.5, 0)
-    assert first["declared_level"] == "2 – L'IA pour préparer"
+    assert first["declared_level"] == "2 – Préparation avec l’IAg"
     text = page(client, c["trainer"] + f"follow-up/{c['a']}")
-    assert "Progression inconnue" in text and "12.5 / 100" in text
+    assert "Progression inconnue" in text and "12.5 / 20" in text
     rows = list(csv.DictReader(io.StringIO(client.get(c["trainer"] + "follow-up.csv").get_data(as_text=True).lstrip("\ufeff")),
                                delimiter=";"))
     assert sum("(contenu retiré du catalogue)" in row["Activité"] for row in rows) == 2  # one per learner

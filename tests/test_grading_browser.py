@@ -45,7 +45,7 @@ def test_trainer_grades_in_the_tool_and_the_grade_lands_in_the_demo_gradebook(pl
         submit_picker(frame)
         frame.locator('[data-testid="placed-items"] button[value="learner"]').first.click()
         for key in ("specific", "measurable", "achievable", "relevant", "time_bound"):
-            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse : " + key)
+            frame.locator(f'[id="m1.t2.e1-{key}"]').fill("Réponse : " + key)
         frame.locator('form[data-exercise="m1.t2.e1"] [data-status]').filter(has_text="Enregistré").wait_for()
         submit_without_ai(frame)
 
@@ -55,12 +55,12 @@ def test_trainer_grades_in_the_tool_and_the_grade_lands_in_the_demo_gradebook(pl
         frame.locator('[data-testid="grading-link"]').click()
         frame.locator('[data-testid="roster"]').wait_for(state="visible")
         roster = frame.locator('[data-testid="roster"]').inner_text()
-        assert "Camille Martin" in roster and "N'a jamais ouvert cette activité" in roster  # NRPS learners too
+        assert "Camille Martin" in roster and "N’a jamais ouvert cette activité" in roster  # NRPS learners too
         frame.locator('[data-testid="roster"] a.button').first.click()
         grading = frame.locator('[data-testid="grading-page"]')
         grading.wait_for(state="visible")
         frame.locator("#score").fill("15")
-        frame.locator("#comment").fill("Objectifs clairs ; précisez les échéances.")
+        frame.locator("#comment").fill("Objectifs clairs ; précisez les échéances.")
         page.screenshot(path=output_dir / "grading-page.png", full_page=True)
         frame.locator('[data-testid="save-grade"]').click()
         frame.locator("#grade-form [data-status]").filter(has_text="Note enregistrée").wait_for()

@@ -47,7 +47,6 @@ JSON_ERRORS = {
     "draft_comment": JsonError("trainer", "POST", "grading/{pk}/draft-comment", 404, "unknown_learner"),
     "retry": JsonError("trainer", "POST", "grading/outbox/{pk}/retry", 404, "unknown_outbox_row"),
     "retry_all": JsonError("learner", "POST", "grading/outbox/retry-all", 403, "forbidden_role"),
-    "my_grade": JsonError("unconfigured", "GET", "grade", 409, "not_configured"),
     "usage_json": JsonError("learner", "GET", "admin/usage.json", 403, "forbidden_role"),
     "follow_up_json": JsonError("learner", "GET", "follow-up.json", 403, "forbidden_role"),
     "record_json": JsonError("trainer", "GET", "follow-up/{pk}.json", 404, "unknown_learner"),
@@ -80,6 +79,12 @@ def test_pages_keep_answering_their_errors_as_pages(client, platform):
         assert response.status_code in (403, 404) and response.mimetype == "text/html", path
     response = client.get("/t/no-such-launch/")
     assert response.status_code == 401 and response.mimetype == "text/html"
+    # The learner's grade is a page too (JSON to programs that ask for it).
+    unconfigured = landing_url(platform.launch(client, "learner", sub="learner-2", link_id="link-empty"))
+    response = client.get(unconfigured + "grade")
+    assert response.status_code == 409 and response.mimetype == "text/html"
+    response = client.get(unconfigured + "grade", headers={"Accept": "application/json"})
+    assert response.status_code == 409 and response.get_json()["error"]["code"] == "not_configured"
     # …unless the client asks for JSON.
     response = client.get(learner + "submissions/1/receipt", headers={"Accept": "application/json"})
     assert response.status_code == 404 and response.get_json()["error"]["code"] == "unknown_submission"
@@ -88,6 +93,6 @@ def test_pages_keep_answering_their_errors_as_pages(client, platform):
 def test_the_keyset_answers_a_failure_as_json(database_url):
     app = create_app("test", SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:1/none?connect_timeout=2")
     response = app.test_client().get("/lti/jwks")
-    assert response.status_code == 500 and response.get_json()["error"]["code"] == "internal_error"
+    assert response.status_code == 503 and response.get_json()["error"]["code"] == "database_unavailable"
     response = app.test_client().get("/healthz")
     assert response.status_code == 503 and response.get_json()["database"] == "unreachable"

@@ -47,7 +47,7 @@ def test_unknown_issuer_is_refused_at_login(client, platform):
     response = client.post("/lti/login", data={"iss": "https://other.test", "login_hint": "u",
                                                "target_link_uri": "https://tool.test/lti/launch"},
                            headers={"Accept-Language": "fr"})
-    assert_refused(response, 403, "unknown_issuer", "Cette plateforme n'est pas enregistrée")
+    assert_refused(response, 403, "unknown_issuer", "Cette plateforme n’est pas enregistrée")
 
 
 def test_unknown_issuer_is_refused_at_launch_in_english(client, platform):
@@ -64,7 +64,7 @@ def test_unknown_client_id_is_refused(client, platform):
         claims["aud"] = claims["azp"] = "client-unknown"
 
     response = post_launch(client, platform, mutate=other_client)
-    assert_refused(response, 403, "unknown_client_id", "Cet identifiant client n'est pas enregistré")
+    assert_refused(response, 403, "unknown_client_id", "Cet identifiant client n’est pas enregistré")
 
 
 def test_unknown_client_id_is_refused_at_login(client, platform):
@@ -77,13 +77,13 @@ def test_unknown_deployment_is_refused(client, platform):
         claims[CLAIM + "deployment_id"] = "deployment-1-but-longer"  # exact match, no substring test
 
     response = post_launch(client, platform, mutate=other_deployment)
-    assert_refused(response, 403, "unknown_deployment", "Ce déploiement de l'outil n'est pas enregistré.")
+    assert_refused(response, 403, "unknown_deployment", "Ce déploiement de l’outil n’est pas enregistré.")
 
 
 def test_bad_signature_is_refused(client, platform):
     # Signed by another key under the platform's kid: a forgery.
     response = post_launch(client, platform, sign_kwargs={"key": rsa_key("attacker")})
-    assert_refused(response, 401, "bad_signature", "La signature du lancement n'est pas valide.")
+    assert_refused(response, 401, "bad_signature", "La signature du lancement n’est pas valide.")
 
 
 def test_unknown_kid_is_refused_after_one_refresh(client, platform, http_mock):
@@ -188,7 +188,7 @@ def test_missing_state_is_refused(client, platform):
     auth = platform.login(client)
     id_token = platform.sign(platform.claims(auth["nonce"]))
     response = client.post("/lti/launch", data={"id_token": id_token})
-    assert_refused(response, 400, "missing_state", "paramètre « state »")
+    assert_refused(response, 400, "missing_state", "paramètre « state »")
 
 
 def test_wrong_state_is_refused(client, platform):
@@ -209,7 +209,7 @@ def test_wrong_message_type_is_refused(client, platform):
         claims[CLAIM + "message_type"] = "LtiSubmissionReviewRequest"
 
     response = post_launch(client, platform, mutate=submission_review)
-    assert_refused(response, 400, "unsupported_message_type", "n'est pas pris en charge")
+    assert_refused(response, 400, "unsupported_message_type", "n’est pas pris en charge")
 
 
 def test_wrong_version_is_refused(client, platform):
@@ -237,7 +237,7 @@ def test_an_authentication_error_from_the_platform_is_named(client, platform):
     auth = platform.login(client)
     response = client.post("/lti/launch", data={"error": "access_denied", "state": auth["state"],
                                                 "error_description": "User is not logged in"})
-    assert_refused(response, 403, "platform_refused", "Votre plateforme a refusé d'ouvrir l'activité.")
+    assert_refused(response, 403, "platform_refused", "Votre plateforme a refusé d’ouvrir l’activité.")
     assert "reconnectez-vous" in html.unescape(response.get_data(as_text=True))
 
 

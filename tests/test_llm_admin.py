@@ -82,7 +82,7 @@ def test_endpoints_outside_the_eu_are_refused_unless_the_operator_allows_them(ap
         response = client.post(admin + "admin/llm", data=values)
         assert response.status_code == 422, values
         body = text(response)
-        assert f'data-error-for="{field}"' in body and "hors de l'UE" in body
+        assert f'data-error-for="{field}"' in body and "hors de l’UE" in body
     assert row() is None
     eu = client.post(admin + "admin/llm", data=form(provider="mistral", model="mistral-small-latest", server="eu"))
     assert eu.status_code == 303 and row().server == "eu"

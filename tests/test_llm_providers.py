@@ -34,6 +34,10 @@ from lti_tool.llm import (
     reset_breakers,
 )
 
+from lti_tool.catalogue.services import CONTENT_DIR, load_catalogue
+from lti_tool.grading.views import WWW_EBI
+from lti_tool.llm.prompts import system_prompt
+
 from .llm_fake_servers import FakeChatServer, Fault
 
 KEY = "sk-test-5f2a9c41d7e8b3a6"
@@ -682,10 +686,55 @@ def test_the_demo_plays_the_character_of_a_role_play(demo):
 
     text = demo.complete(messages).text
 
-    assert "tu es arrivé en retard" in text
+    assert "retard" not in text, "the character answers, it does not repeat the trainer"
     assert "- " not in text
     # Before the trainer speaks, the character opens the conversation.
     assert demo_answer(messages[:1]).startswith("Bonjour, c'est Lucas.")
+
+
+def _role_play(lang: str, theme: str, *said: str) -> list[str]:
+    """The demo's replies, turn after turn, in the catalogue's role play of `theme`."""
+    catalogue = load_catalogue(lang, CONTENT_DIR)
+    exercise = next(e for e in catalogue.item(theme)["exercises"] if e["type"] == "role_play")
+    messages = [ChatMessage("system", system_prompt("preparation", "role_play", lang, exercise))]
+    replies = []
+    for text in said:
+        messages.append(ChatMessage("user", text))
+        replies.append(demo_answer(messages))
+        messages.append(ChatMessage("assistant", replies[-1]))
+    return replies
+
+
+def test_the_demo_colleague_insists_then_accepts_a_safer_way_in_character():
+    pushback, accepted = _role_play("fr", "m2.t2", "Non, je ne peux pas : c'est risqué pour la confidentialité.",
+                                    "On peut anonymiser les rapports avant de les résumer.")
+
+    assert "tout le monde le fait" in pushback or "meilleure solution" in pushback or "théorique" in pushback
+    for reply in (pushback, accepted):
+        assert "confidentialité" not in reply and "anonymiser les rapports" not in reply  # no echo
+        assert not reply.startswith(("Euh", "Je comprends :")), "a colleague, not a mentee"
+    assert "noms" in accepted or "marche à suivre" in accepted
+    (english,) = _role_play("en", "m2.t2", "No, that's risky for confidentiality.")
+    assert "confidentiality" not in english and english.isascii()
+
+
+def test_the_demo_client_and_mentor_speak_as_themselves():
+    (client,) = _role_play("fr", "m1.t4", "Bonsoir monsieur, que puis-je faire pour vous ?")
+    (mentor,) = _role_play("fr", "m1.t3", "J'ai raté une commande importante cette semaine.")
+
+    assert "vue sur la mer" in client or "solution" in client or "proposez" in client
+    assert "commande" not in mentor and ("?" in mentor or "ensemble" in mentor)
+
+
+def test_the_demo_feedback_draft_has_the_two_parts_in_plain_text():
+    system = system_prompt(None, "feedback_draft", "fr", instructions=WWW_EBI["fr"])
+    text = demo_answer([ChatMessage("system", system),
+                        ChatMessage("user", "## Objectifs SMART\n- spécifique: accueillir\n- temporel: lundi")])
+
+    assert text.startswith("Ce qui a bien fonctionné\n- ")
+    assert "\n\nCe serait encore mieux si\n- " in text
+    assert "#" not in text and "**" not in text
+    assert "« Objectifs SMART »" in text
 
 
 def test_the_demo_stream_gives_the_same_answer_in_chunks():
@@ -728,3 +777,12 @@ def test_a_provider_without_a_model_is_bad_config(server, kind):
         with pytest.raises(LLMBadConfig):
             llm.complete(QUESTION)
     assert server.request_count == 0
+
+
+def test_the_demo_gives_as_many_points_as_the_prompt_asks_for():
+    precise = demo_answer([ChatMessage("user", "Donne-moi 5 idées concrètes pour accueillir une apprentie "
+                                               "en boulangerie le premier jour")])
+    vague = demo_answer([ChatMessage("user", "Aide-moi pour mon apprentie")])
+
+    assert sum(line.startswith("- ") for line in precise.splitlines()) == 5
+    assert sum(line.startswith("- ") for line in vague.splitlines()) < 5

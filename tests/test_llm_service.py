@@ -5,8 +5,6 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask_babel import force_locale, lazy_gettext
-
 from lti_tool.extensions import db
 from lti_tool.llm.models import AiCall
 from lti_tool.llm.prompts import FEEDBACK_DRAFT, MODES, PREAMBLE
@@ -204,9 +202,8 @@ def test_learner_daily_quota(app, client, platform, server):
     assert refused.status_code == 429
     error = refused.get_json()["error"]
     assert error["code"] == "quota_reached"
-    with app.test_request_context(), force_locale("fr"):
-        assert error["message"] == str(lazy_gettext("You have reached today's limit of %(n)s calls to the AI assistant. Your "
-                                          "work is kept: the assistant is available again tomorrow.", n=2))
+    assert error["message"] == ("Vous avez atteint la limite du jour\u00a0: 2 appels à l’assistant IA. Votre travail "
+                                "est conservé\u00a0: l’assistant sera de nouveau disponible demain.")
     assert server.request_count == 2 and count_calls() == 3  # the refusal is not a call
     streamed, _, _ = stream(client, url, purpose="assistant", prompt="Une idée ?")
     assert streamed.status_code == 429 and streamed.get_json()["error"]["code"] == "quota_reached"

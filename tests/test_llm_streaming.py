@@ -3,14 +3,19 @@ chat server, and the built-in fake provider; the stop button; failures before an
 
 from __future__ import annotations
 
+import http.client
+import json
+import threading
 import time
 
 import pytest
 from flask_babel import force_locale
 
+from lti_tool.extensions import db
 from lti_tool.llm.prompts import MODES
 from lti_tool.llm.services import ERRORS
 
+from .live_server import live_server
 from .llm_fake_servers import Fault
 from .llm_helpers import (  # noqa: F401  (fixtures)
     PROMPT_EXERCISE,
@@ -38,7 +43,7 @@ def expected_message(app, code: str, locale: str = "fr") -> str:
 @pytest.mark.parametrize("provider", ["openai", "mistral"])
 def test_answer_streams_through_the_real_sdk_and_is_logged_once(app, client, platform, server, provider):
     configure(server, provider)
-    server.answer = "Première piste : partir d'une situation réelle. Deuxième piste : fixer une échéance."
+    server.answer = "Première piste : partir d’une situation réelle. Deuxième piste : fixer une échéance."
     url = open_item(platform, client)
     response, events, text = stream(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE,
                                     prompt="Explique le référencement en trois niveaux.")
@@ -64,7 +69,7 @@ def test_built_in_fake_provider_streams_by_default(app, client, platform):
     text_page = page(client, url)
     assert 'data-testid="demo-label"' in text_page  # labelled as a demonstration
     response, events, text = stream(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE,
-                                    prompt="Comment accueillir une apprentie le premier jour ?")
+                                    prompt="Comment accueillir une apprentie le premier jour ?")
     assert response.status_code == 200 and events[-1][0] == "done" and events[-1][1]["demo"] is True
     [call] = calls()
     assert call.provider == "fake" and call.outcome == "ok" and text and call.answer == text
@@ -72,7 +77,7 @@ def test_built_in_fake_provider_streams_by_default(app, client, platform):
 
 def test_preparation_mode_system_prompt_is_sent(app, client, platform, server):
     configure(server)
-    url = open_item(platform, client)  # AIAS default level: "2 – AI for preparation"
+    url = open_item(platform, client)  # AIAS default level: "2 – AI planning"
     assert "Préparation" in page(client, url) or "Preparation" in page(client, url)
     stream(client, url, purpose="exercise", exercise_id=PROMPT_EXERCISE, prompt="Donne-moi des idées.")
     system = server.requests[0].body["messages"][0]
@@ -85,7 +90,7 @@ def test_stop_mid_stream_stores_one_partial_row(app, client, platform, server):
     server.chunk_delay = 0.02
     url = open_item(platform, client)
     response = client.post(url + "ai/chat", json={"purpose": "exercise", "exercise_id": PROMPT_EXERCISE,
-                                                  "prompt": "Une longue réponse, s'il te plaît."}, buffered=False)
+                                                  "prompt": "Une longue réponse, s’il te plaît."}, buffered=False)
     assert response.status_code == 200
     chunks = iter(response.response)
     received = ""
@@ -98,6 +103,31 @@ def test_stop_mid_stream_stores_one_partial_row(app, client, platform, server):
     assert call.answer.startswith(shown.strip()) and 0 < len(call.answer) < len(server.answer)
     time.sleep(0.1)
     assert count_calls() == 1  # stored once, nothing more when the provider's stream ends
+
+
+def test_an_answer_streams_without_holding_a_database_connection(app, client, platform, server, database_url):
+    """The request's checks and reads are committed and its connection given back before the
+    prompt is sent: the wait for the model's first words, then the answer (seconds) hold none, and
+    answers at once are not capped by the pool. The AI log row is written at the end, in a
+    transaction of its own. Served over HTTP (Werkzeug's server): there, as under gunicorn, a
+    streamed response keeps its request's context until it ends."""
+    configure(server)
+    url = open_item(platform, client)
+    server.hold, server.hold_at = threading.Event(), 0  # the model "thinks" until released
+    with live_server(database_url) as live:
+        connection = http.client.HTTPConnection("127.0.0.1", live.port, timeout=30)
+        connection.request("POST", url + "ai/chat", headers={"Content-Type": "application/json"},
+                           body=json.dumps({"purpose": "exercise", "exercise_id": PROMPT_EXERCISE,
+                                            "prompt": "Explique le référencement."}))
+        assert server.wait_held(1, 30)  # the prompt was sent; no answer yet
+        with live.app.app_context():
+            assert db.engine.pool.checkedout() == 0  # the request holds no connection meanwhile
+        server.hold.set()
+        events = parse_sse(connection.getresponse().read().decode())
+        connection.close()
+        [call] = calls()  # before the live server's end empties the tables
+    assert events[-1] == ("done", events[-1][1]) and events[-1][1]["call_id"] == call.id
+    assert (call.outcome, call.answer) == ("ok", server.answer)
 
 
 @pytest.mark.parametrize("fault, code, status", [
@@ -181,15 +211,15 @@ def test_repeated_failures_open_the_circuit_and_pages_stay_fast(app, client, pla
 
 def test_role_play_is_a_conversation_the_ai_opened(app, client, platform, server):
     configure(server)
-    server.answer = "Une compensation ? Je veux d'abord des excuses."
+    server.answer = "Une compensation ? Je veux d’abord des excuses."
     url = open_item(platform, client)
     turns = [{"role": "user", "content": "Je comprends votre frustration, monsieur."},
-             {"role": "assistant", "content": "Comprendre ne suffit pas !"},
+             {"role": "assistant", "content": "Comprendre ne suffit pas !"},
              {"role": "user", "content": "Je peux vous proposer une chambre vue mer demain."}]
     response, events, text = stream(client, url, purpose="role_play", exercise_id=ROLE_PLAY_EXERCISE, messages=turns)
     assert response.status_code == 200 and text == server.answer
     sent = server.requests[0].body["messages"]
-    assert sent[0]["role"] == "system" and "client d'hôtel mécontent" in sent[0]["content"]
+    assert sent[0]["role"] == "system" and "client d’hôtel mécontent" in sent[0]["content"]
     assert sent[1]["role"] == "assistant" and sent[1]["content"].startswith("Bonsoir.")  # the exercise's opening
     assert sent[2:] == turns
     assert calls()[0].purpose == "role_play"

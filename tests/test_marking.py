@@ -19,6 +19,7 @@ NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
 SCOPES = ["https://purl.imsglobal.org/spec/lti-ags/scope/score",
           "https://purl.imsglobal.org/spec/lti-ags/scope/lineitem.readonly"]
 MEMBERSHIPS = "https://moodle.test/mod/lti/services.php/CourseSection/101/bindings/7/memberships"
+JSON = {"Accept": "application/json"}
 
 
 def services(link_id: str = "link-1") -> dict:
@@ -102,18 +103,18 @@ def test_trainer_grades_and_the_learner_sees_it_at_once(client, platform, http_m
     assert "Accueillir mon apprentie" in page and "Le Chat (Mistral)" in page  # work and declaration side by side
     assert "Note (0 à 20)" in page
 
-    response = client.post(trainer + f"grading/{a}/grade", json={"score": 16.5, "comment": "Objectif clair. Précisez l'échéance."})
+    response = client.post(trainer + f"grading/{a}/grade", json={"score": 16.5, "comment": "Objectif clair. Précisez l’échéance."})
     assert response.status_code == 201, response.get_json()
     grade_row = outbox("grade")[0]
     assert grade_row.payload == {"activityProgress": "Completed", "gradingProgress": "FullyGraded",
                                  "scoreGiven": 16.5, "scoreMaximum": 20.0,
-                                 "comment": "Objectif clair. Précisez l'échéance."}
+                                 "comment": "Objectif clair. Précisez l’échéance."}
     assert grade_row.platform_user_id == "learner-a"
-    assert client.get(learner + "grade").get_json()["grade"]["score"] == 16.5
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["score"] == 16.5
     learner_page = html.unescape(client.get(learner).get_data(as_text=True))
-    assert "Ma note : 16.5 / 20" in learner_page and "Précisez l'échéance." in learner_page
+    assert "Ma note : 16.5 / 20" in learner_page and "Précisez l’échéance." in learner_page
     # Their next launch reads the grade with the rest of the page; another learner's page has none.
-    assert "Ma note : 16.5 / 20" in launch(platform, client, sub="learner-a", page=True)
+    assert "Ma note : 16.5 / 20" in launch(platform, client, sub="learner-a", page=True)
     for _ in range(2):  # a first launch, then a returning one (one statement)
         other = launch(platform, client, sub="learner-b", page=True)
         assert 'data-testid="learner-page"' in other and 'data-testid="my-grade"' not in other
@@ -185,12 +186,12 @@ def test_roster_lists_learners_who_never_launched_and_next_learner_skips_to_work
     assert "Alex Dupont" not in page and "Parti" not in page
     assert roster_statuses(page) == {"Camille Martin": "submitted", "Noah Petit": "not_started",
                                      "Zoé Bernard": "submitted", "Inès Moreau": "not_opened"}
-    assert "N'a jamais ouvert cette activité" in page
+    assert "N’a jamais ouvert cette activité" in page
     a, c = user_pk("learner-a"), user_pk("learner-c")
     first = client.post(trainer + f"grading/{a}/grade", json={"score": 10})
     assert first.get_json()["next_url"].endswith(f"/grading/{c}")
     page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
-    assert "En attente d'envoi" in page and roster_statuses(page)["Camille Martin"] == "graded"
+    assert "En attente d’envoi" in page and roster_statuses(page)["Camille Martin"] == "graded"
 
 
 def test_roster_without_the_names_service_explains_it(client, platform):
@@ -211,8 +212,8 @@ def test_grading_is_for_the_trainers_of_the_link_only(client, platform):
     # A learner reads their own grade only: the endpoint takes no id.
     trainer = launch(platform, client, sub="trainer-1", role="trainer")
     client.post(trainer + f"grading/{a}/grade", json={"score": 12})
-    assert client.get(other + "grade").get_json() == {"grade": None}
-    assert client.get(learner + "grade").get_json()["grade"]["score"] == 12
+    assert client.get(other + "grade", headers=JSON).get_json() == {"grade": None}
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["score"] == 12
     # A trainer of another course of the same platform cannot grade or read learner A.
     elsewhere = launch(platform, client, sub="trainer-2", role="trainer", context="course-202", link_id="link-9")
     assert client.get(elsewhere + f"grading/{a}").status_code == 404
@@ -274,7 +275,7 @@ def test_send_all_again_requeues_every_unsent_result_of_this_link_and_only_those
     assert status[(link_pk, c)] == "sent"
     assert [s for (link, user), s in status.items() if link != link_pk] == ["failed"]  # link-9 untouched
     page = html.unescape(client.get(trainer + "grading").get_data(as_text=True))
-    assert 'data-testid="unsent-notice"' not in page and "En attente d'envoi" in page
+    assert 'data-testid="unsent-notice"' not in page and "En attente d’envoi" in page
     # nothing left to send again: a second click changes nothing
     assert client.post(trainer + "grading/outbox/retry-all", json={}).get_json() == {"requeued": 0}
     # one unsent result: its own "Send again" is enough, no notice
@@ -327,14 +328,14 @@ def test_the_learner_sees_that_the_comment_kept_from_an_ai_draft_was_drafted_wit
 
     shown = html.unescape(client.get(learner).get_data(as_text=True))
     assert 'data-testid="my-grade"' in shown and "Relu. " in shown
-    assert "Ce commentaire a été rédigé avec l'aide de l'IA, puis relu et modifié par votre formateur." in shown
-    assert client.get(learner + "grade").get_json()["grade"]["from_ai_draft"] is True
+    assert "Ce commentaire a été rédigé avec l’aide de l’IA, puis relu et modifié par votre formateur." in shown
+    assert client.get(learner + "grade", headers=JSON).get_json()["grade"]["from_ai_draft"] is True
     noah = launch(platform, client, sub="learner-b", name="Noah Petit")
-    assert "rédigé avec l'aide de l'IA" not in html.unescape(client.get(noah).get_data(as_text=True))
+    assert "rédigé avec l’aide de l’IA" not in html.unescape(client.get(noah).get_data(as_text=True))
     # Moodle's gradebook shows the learner the same label under the comment.
     comments = {row.platform_user_id: row.payload["comment"] for row in outbox("grade")}
     assert comments["learner-a"].startswith("Relu. ")
-    assert comments["learner-a"].endswith("\n\n(Ce commentaire a été rédigé avec l'aide de l'IA, puis relu et "
+    assert comments["learner-a"].endswith("\n\n(Ce commentaire a été rédigé avec l’aide de l’IA, puis relu et "
                                           "modifié par votre formateur.)")
     assert comments["learner-b"] == "Bien vu."
     # The trainer reading the grade again sees it started from an AI draft.

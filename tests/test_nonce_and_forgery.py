@@ -49,8 +49,8 @@ def hs256_with_a_guessed_secret(platform: TestPlatform, claims: dict, genuine: s
 
 
 FORGERIES = {
-    signed_by_another_key: ("bad_signature", "La signature du lancement n'est pas valide."),
-    tampered_payload: ("bad_signature", "La signature du lancement n'est pas valide."),
+    signed_by_another_key: ("bad_signature", "La signature du lancement n’est pas valide."),
+    tampered_payload: ("bad_signature", "La signature du lancement n’est pas valide."),
     hs256_with_a_guessed_secret: ("unsupported_algorithm", "algorithme"),
 }
 

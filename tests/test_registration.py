@@ -94,7 +94,7 @@ def test_dynamic_registration_end_to_end(app, client, moodle, http_mock):
     script = client.get("/static/registered.js")
     assert "org.imsglobal.lti.close" in script.get_data(as_text=True)
     script.close()
-    assert "attend maintenant d'être activé" in page  # Moodle keeps the tool pending
+    assert "attend maintenant d’être activé" in page  # Moodle keeps the tool pending
 
     # What the tool asked for.
     assert moodle["config_auth"] == moodle["registration_auth"] == "Bearer reg-token-1"
@@ -175,7 +175,7 @@ def test_expired_invite_is_refused_and_nothing_stored(app, client, moodle):
     db.session.commit()
     response = register(client, invite, registration_token=None)
     assert response.status_code == 410
-    assert "Ce lien d'inscription a expiré" in html.unescape(response.get_data(as_text=True))
+    assert "Ce lien d’inscription a expiré" in html.unescape(response.get_data(as_text=True))
     assert db.session.execute(select(func.count()).select_from(Platform)).scalar_one() == 0
     assert "payload" not in moodle  # the platform was not even contacted
 

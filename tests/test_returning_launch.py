@@ -14,21 +14,21 @@ from lti_tool.lti.models import LtiUser, ResourceLink
 
 from .lti_platform import CLAIM, landing_url
 
-TITLE_A = "Biais de l'IA — premier jet"
-TITLE_B = "Biais et transparence de l'IA"
+TITLE_A = "Biais de l’IA — premier jet"
+TITLE_B = "Biais et transparence de l’IA"
 CUSTOM_A = {"catalogue_item": "m2.t1", "score_maximum": "20", "ai_policy": "planning"}
 CUSTOM_B = {"catalogue_item": "m2.t1", "score_maximum": "15", "ai_policy": "collaboration"}
-PLANNING, COLLABORATION = "2 – L'IA pour préparer", "3 – Travailler avec l'IA"
+PLANNING, COLLABORATION = "2 – Préparation avec l’IAg", "3 – Collaboration avec l’IAg"
 
 
 def learner_policy(level: str) -> str:
     """The policy box above the learner's activity."""
-    return "Usage de l'IA pour ce travail : " + level
+    return "Usage de l’IA pour ce travail : " + level
 
 
 def trainer_policy(level: str) -> str:
     """The policy beside the score on the grading page."""
-    return "Usage de l'IA autorisé : " + level
+    return "Usage de l’IA autorisé : " + level
 
 
 def launch(platform, client, *, sub: str, title: str, custom: dict | None, role: str = "learner", name: str = ""):

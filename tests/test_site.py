@@ -238,11 +238,44 @@ def test_times_are_shown_in_the_centres_time_zone_and_language(app):
     with app.test_request_context(headers={"Accept-Language": "fr"}):
         winter = datetime(2026, 12, 3, 17, 5, 7)
         assert local_time(winter) == "03/12/2026 18:05"
-        assert local_time(winter, seconds=True) == "3 déc. 2026, 18:05:07 (UTC+01:00)"
+        # One format: receipts add the seconds and the offset, nothing else changes.
+        assert local_time(winter, seconds=True) == "03/12/2026 18:05:07 (UTC+01:00)"
         assert local_time("2026-07-01T10:00:00Z") == "01/07/2026 12:00"  # JSON columns' ISO text
         assert local_time(None) == ""
         use_locale("en")
-        assert local_time(winter) == "12/3/26, 6:05\u202fPM"  # CLDR's narrow no-break space
+        assert local_time(winter) == "3 Dec 2026, 18:05"
+        assert local_time(winter, seconds=True) == "3 Dec 2026, 18:05:07 (UTC+01:00)"
+
+
+def test_a_centre_shows_its_times_in_its_own_time_zone(client, platform):
+    """A centre overseas sets its time zone: its pages, receipts and the times the pages' scripts
+    show follow it; another centre's stay in the operator's (Paris)."""
+    import html
+    import re
+
+    from .test_learner_receipts import launch
+    from .test_submissions import REQUIRED
+
+    admin = launch(platform, client, "m1.t2", "admin-1", role="admin")
+    assert 'id="timezone"' in client.get(admin + "admin/centre").get_data(as_text=True)
+    refused = client.put(admin + "admin/centre", json={"scale": "aias", "timezone": "Mars/Olympus"})
+    assert refused.status_code == 422 and "timezone" in refused.get_json()["error"]["fields"]
+    learner = launch(platform, client, "m1.t2", "learner-1")
+    paris = client.put(learner + "checklist/ticks", json={"ticks": {REQUIRED[0]: True}}).get_json()
+    assert client.put(admin + "admin/centre", json={"scale": "aias", "timezone": "America/Cayenne"}).status_code == 200
+    learner = launch(platform, client, "m1.t2", "learner-1")  # a new launch: the new setting
+    cayenne = client.put(learner + "checklist/ticks", json={"ticks": {REQUIRED[1]: True}}).get_json()
+    hour = lambda text: int(re.search(r" (\d{2}):\d{2}", text).group(1))  # noqa: E731
+    # The same tick, shown in each centre's time: Paris (UTC+1 or +2) is 4 or 5 hours ahead of Cayenne (UTC-3).
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    at = datetime.fromisoformat(paris["ticks"][REQUIRED[0]])
+    ahead = (at.astimezone(ZoneInfo("Europe/Paris")).utcoffset() - at.astimezone(ZoneInfo("America/Cayenne")).utcoffset())
+    assert (hour(paris["ticks_shown"][REQUIRED[0]]) - hour(cayenne["ticks_shown"][REQUIRED[0]])) % 24 == ahead.seconds // 3600
+    page = html.unescape(client.get(learner).get_data(as_text=True))
+    assert cayenne["ticks_shown"][REQUIRED[0]] in page
+    assert 'value="America/Cayenne" selected' in client.get(admin + "admin/centre").get_data(as_text=True)
 
 
 def test_the_language_a_launch_fixes_applies_to_strings_read_before_it(app):

@@ -17,7 +17,7 @@ from lti_tool.declarations.models import ChecklistTicks, ImmutableSubmission, Su
 from .lti_platform import CLAIM, landing_url
 
 ITEM = "m1.t2"  # a theme with a SMART-goal exercise
-SMART = {"specific": "Accueillir mon apprentie", "measurable": "3 points d'étape", "achievable": "oui",
+SMART = {"specific": "Accueillir mon apprentie", "measurable": "3 points d’étape", "achievable": "oui",
          "relevant": "oui", "time_bound": "juin"}
 REQUIRED = ("before.frame", "during.confidential", "after.explain")
 
@@ -46,8 +46,8 @@ def tick(client, url: str, *items: str, value: bool = True):
 
 def declaration(**overrides) -> dict:
     base = {"level_used": "planning", "tools": ["le_chat"], "purposes": ["ideas"], "tools_other": "",
-            "purposes_other": "", "external_prompts": "Donne-moi des idées d'objectifs pour un apprenti vendeur",
-            "verification": "J'ai comparé avec le référentiel.", "own_changes": "Tout le texte final.",
+            "purposes_other": "", "external_prompts": "Donne-moi des idées d’objectifs pour un apprenti vendeur",
+            "verification": "J’ai comparé avec le référentiel.", "own_changes": "Tout le texte final.",
             "justification": "", "honour": True}
     base.update(overrides)
     return {"declaration": base}
@@ -76,7 +76,7 @@ def test_learner_sees_the_policy_before_starting_and_before_submitting(client, p
     url = open_item(platform, client)
     text = page(client, url)
     assert 'data-testid="policy-box"' in text and 'data-testid="policy-box-submit"' in text
-    assert "2 – L'IA pour préparer" in text  # the AIAS default level, in French
+    assert "2 – Préparation avec l’IAg" in text  # the AIAS default level, in French
     body = client.get(url + "policy").get_json()
     assert (body["scale"], body["level"], body["rank"]) == ("aias", "planning", 2)
     assert [i["moment"] for i in body["checklist"]].count("during") == 6
@@ -89,9 +89,9 @@ def test_trainer_sets_level_and_note_and_the_learner_sees_them(client, platform)
     assert response.status_code == 200 and response.get_json()["level"] == "no_ai"
     learner = open_item(platform, client)
     text = page(client, learner)
-    assert "1 – Sans IA" in text and "Travail sur table, sans outil." in text
+    assert "1 – Sans IAg" in text and "Travail sur table, sans outil." in text
     refused = client.put(trainer + "policy", json={"level": "libre", "note": ""})  # not on the AIAS scale
-    assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {"level": "Choisissez un niveau de l'échelle."}
+    assert refused.status_code == 422 and refused.get_json()["error"]["fields"] == {"level": "Choisissez un niveau de l’échelle."}
     assert client.put(learner + "policy", json={"level": "full"}).status_code == 403
 
 
@@ -107,13 +107,16 @@ def test_admin_switches_the_centre_to_the_sherbrooke_markers_and_edits_the_defau
     assert "Paramètres du centre" in page(client, admin + "admin/centre")
     template = client.get(admin + "policy").get_json()["checklist"]
     edited = [{"id": i["id"], "moment": i["moment"], "text": i["text"], "required": i["required"]} for i in template[1:]]
-    edited.append({"moment": "after", "text": "J'ai relu mon travail à voix haute.", "required": True})
-    response = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited})
+    edited.append({"moment": "after", "text": "J’ai relu mon travail à voix haute.", "required": True})
+    unconfirmed = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited})
+    assert unconfirmed.status_code == 409 and unconfirmed.get_json()["error"]["code"] == "scale_change_unconfirmed"
+    response = client.put(admin + "admin/centre", json={"scale": "sherbrooke", "items": edited,
+                                                        "confirm_scale": "sherbrooke"})
     assert response.status_code == 200, response.get_json()
     learner = open_item(platform, client)
     body = client.get(learner + "policy").get_json()
     assert body["scale"] == "sherbrooke" and body["level"] == "limitee"
-    assert [i["text"] for i in body["checklist"]][-1] == "J'ai relu mon travail à voix haute."
+    assert [i["text"] for i in body["checklist"]][-1] == "J’ai relu mon travail à voix haute."
     assert "before.allowed" not in {i["id"] for i in body["checklist"]}
     trainer = open_item(platform, client, sub="trainer-1", role="trainer")
     assert client.put(trainer + "admin/centre", json={"scale": "aias"}).status_code == 403
@@ -127,9 +130,9 @@ def test_trainer_rewords_adds_removes_and_requires_items_for_one_assignment(clie
     trainer = open_item(platform, client, sub="trainer-1", role="trainer")
     items = client.get(trainer + "policy").get_json()["checklist"]
     kept = [{"id": i["id"], "moment": i["moment"], "text": i["text"], "required": False} for i in items[:3]]
-    kept[0]["text"] = "J'ai vérifié avec ma formatrice que l'outil est autorisé."
+    kept[0]["text"] = "J’ai vérifié avec ma formatrice que l’outil est autorisé."
     kept[0]["required"] = True
-    kept.append({"moment": "during", "text": "J'ai gardé mes brouillons.", "required": True})
+    kept.append({"moment": "during", "text": "J’ai gardé mes brouillons.", "required": True})
     response = client.put(trainer + "checklist", json={"items": kept})
     assert response.status_code == 200
     new = response.get_json()["checklist"]
@@ -168,14 +171,14 @@ def test_required_checklist_items_must_be_ticked(client, platform):
     assert refused.status_code == 422
     error = refused.get_json()["error"]
     assert error["code"] == "checklist_incomplete"
-    assert error["message"].startswith("Cochez d'abord les éléments obligatoires de la liste :")
-    assert "Je n'ai confié à l'IA aucune information confidentielle" in error["fields"]["checklist"]
+    assert error["message"].startswith("Cochez d’abord les éléments obligatoires de la liste :")
+    assert "Je n’ai confié à l’IA aucune information confidentielle" in error["fields"]["checklist"]
     assert count(Submission) == 0
 
 
 def test_no_ai_cannot_be_declared_while_the_tool_logged_ai_calls(client, platform, llm_call):
     url = ready(client, platform)
-    llm_call(url, "Propose trois idées d'objectifs pour un apprenti")
+    llm_call(url, "Propose trois idées d’objectifs pour un apprenti")
     refused = submit(client, url, level_used="no_ai", tools=[], purposes=[], verification="")
     assert refused.status_code == 422
     error = refused.get_json()["error"]
@@ -198,9 +201,9 @@ def test_a_level_above_the_policy_needs_a_justification_and_is_flagged(client, p
     assert refused.status_code == 422
     error = refused.get_json()["error"]
     assert error["code"] == "justification_required"
-    assert error["fields"] == {"justification": "Vous avez utilisé l'IA au-delà de ce que ce travail permet "
-                                                "(2 – L'IA pour préparer). Expliquez pourquoi ; votre formateur le verra."}
-    accepted = submit(client, url, level_used="full", justification="Ma tutrice me l'a demandé pour gagner du temps.")
+    assert error["fields"] == {"justification": "Vous avez utilisé l’IA au-delà de ce que ce travail permet "
+                                                "(2 – Préparation avec l’IAg). Expliquez pourquoi ; votre formateur le verra."}
+    accepted = submit(client, url, level_used="full", justification="Ma tutrice me l’a demandé pour gagner du temps.")
     assert accepted.status_code == 201 and accepted.get_json()["flags"] == ["level_above_policy"]
 
 
@@ -208,17 +211,17 @@ def test_ai_where_forbidden_is_flagged(client, platform):
     trainer = open_item(platform, client, sub="trainer-1", role="trainer")
     client.put(trainer + "policy", json={"level": "no_ai", "note": ""})
     url = ready(client, platform)
-    accepted = submit(client, url, level_used="planning", justification="J'ai cherché des idées.")
+    accepted = submit(client, url, level_used="planning", justification="J’ai cherché des idées.")
     assert accepted.get_json()["flags"] == ["level_above_policy", "ai_where_forbidden"]
 
 
 @pytest.mark.parametrize(("overrides", "code", "field", "message"), [
     ({"honour": False}, "honour_required", "honour", "Confirmez que votre déclaration est honnête et complète."),
-    ({"tools": [], "purposes": ["ideas"]}, "tools_required", "tools", "Indiquez quels outils d'IA vous avez utilisés."),
-    ({"purposes": []}, "purposes_required", "purposes", "Indiquez à quoi l'IA vous a servi."),
-    ({"verification": " "}, "verification_required", "verification", "Expliquez comment vous avez vérifié ce que l'IA a produit."),
-    ({"tools": ["other"]}, "other_tool_unnamed", "tools_other", "Nommez l'autre outil utilisé."),
-    ({"level_used": "libre"}, "unknown_level", "level_used", "Choisissez le niveau d'usage de l'IA que vous avez réellement eu."),
+    ({"tools": [], "purposes": ["ideas"]}, "tools_required", "tools", "Indiquez quels outils d’IA vous avez utilisés."),
+    ({"purposes": []}, "purposes_required", "purposes", "Indiquez à quoi l’IA vous a servi."),
+    ({"verification": " "}, "verification_required", "verification", "Expliquez comment vous avez vérifié ce que l’IA a produit."),
+    ({"tools": ["other"]}, "other_tool_unnamed", "tools_other", "Nommez l’autre outil utilisé."),
+    ({"level_used": "libre"}, "unknown_level", "level_used", "Choisissez le niveau d’usage de l’IA que vous avez réellement eu."),
 ])
 def test_each_declaration_rule_names_its_field_in_the_learners_language(client, platform, overrides, code, field, message):
     url = ready(client, platform)
@@ -273,7 +276,7 @@ def test_a_submission_is_a_frozen_numbered_version_with_a_printable_receipt(clie
     client.put(url + "exercises/m1.t2.e1/draft", json={"answers": {**SMART, "specific": "Nouvelle version"}})
     tick(client, url, "before.allowed")
     assert client.get(url + "submissions/1").get_json() == frozen
-    second = submit(client, url, own_changes="J'ai tout réécrit.")
+    second = submit(client, url, own_changes="J’ai tout réécrit.")
     assert second.get_json()["version"] == 2
     assert client.get(url + "submissions/1").get_json() == frozen
     assert client.get(url + "submissions/2").get_json()["answers"]["exercises"]["m1.t2.e1"]["answers"]["specific"] == "Nouvelle version"
@@ -296,7 +299,7 @@ def test_calls_made_through_the_tools_assistant_are_attached_automatically(clien
     [call] = frozen["ai_log"]
     assert call["provider"] == "fake" and call["model"] and call["at"].endswith("Z")
     assert "apprenti boulanger" in str(call["prompt"]) and call["answer"]
-    assert "Appels à l'assistant IA de cet outil (1)" in page(client, url + "submissions/1/receipt")
+    assert "Appels à l’assistant IA de cet outil (1)" in page(client, url + "submissions/1/receipt")
 
 
 # --- the trainer's overview -------------------------------------------------------------------------
@@ -310,8 +313,8 @@ def test_overview_shows_status_levels_checklist_and_flags_and_exports_them(clien
     trainer = open_item(platform, client, sub="trainer-1", role="trainer")
     rows = {r["learner"]: r for r in client.get(trainer + "overview.json").get_json()["learners"]}
     assert rows["Camille Martin"]["status"] == "submitted"
-    assert rows["Camille Martin"]["declared_level"] == "4 – Usage complet de l'IA"
-    assert rows["Camille Martin"]["allowed_level"] == "2 – L'IA pour préparer"
+    assert rows["Camille Martin"]["declared_level"] == "4 – Intégration totale de l’IAg"
+    assert rows["Camille Martin"]["allowed_level"] == "2 – Préparation avec l’IAg"
     assert rows["Camille Martin"]["flags"] == ["level_above_policy"]
     assert (rows["Camille Martin"]["checklist_ticked"], rows["Camille Martin"]["checklist_total"]) == (3, 10)
     assert rows["Noah Petit"]["status"] == "in_progress" and rows["Noah Petit"]["flags"] == ["required_missing"]

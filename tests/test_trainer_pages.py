@@ -73,7 +73,7 @@ def test_one_roster_the_old_overview_redirects_to_it_and_the_exports_list_the_sa
     roster = page(client, trainer + "grading")
     assert roster_statuses(roster) == {"Camille Martin": "graded", "Inès Moreau": "not_opened",
                                        "Noah Petit": "in_progress", "Zoé Bernard": "submitted"}
-    assert "Usage complet de l'IA" in roster  # the declared level, beside the flag and the grade
+    assert "Intégration totale de l’IAg" in roster  # the declared level, beside the flag and the grade
     assert "15 / 20" in roster and "Niveau au-dessus de la politique" in roster
     moved = client.get(trainer + "overview?status=submitted")
     assert moved.status_code == 301 and moved.headers["Location"].endswith("/grading?status=submitted")
@@ -83,7 +83,7 @@ def test_one_roster_the_old_overview_redirects_to_it_and_the_exports_list_the_sa
         ("Noah Petit", "in_progress", None), ("Zoé Bernard", "submitted", None)}
     assert [r["user"] for r in learners if r["learner"] == "Inès Moreau"] == [None]
     csv = client.get(trainer + "overview.csv").get_data(as_text=True)
-    assert "Inès Moreau;N'a jamais ouvert cette activité" in csv and "Camille Martin;Noté" in csv
+    assert "Inès Moreau;N’a jamais ouvert cette activité" in csv and "Camille Martin;Noté" in csv
 
 
 def test_never_opened_is_said_of_this_activity_not_of_the_tool(client, platform, http_mock):
@@ -95,7 +95,7 @@ def test_never_opened_is_said_of_this_activity_not_of_the_tool(client, platform,
     assert roster_statuses(page(client, first + "grading")) == {"Noah Petit": "not_started"}
     second_roster = page(client, second + "grading")
     assert roster_statuses(second_roster) == {"Noah Petit": "not_opened"}
-    assert "N'a jamais ouvert cette activité" in second_roster
+    assert "N’a jamais ouvert cette activité" in second_roster
     launch(platform, client, sub="learner-b", name="Noah Petit", link_id="link-2")
     assert roster_statuses(page(client, second + "grading")) == {"Noah Petit": "not_started"}
 
@@ -109,8 +109,8 @@ def test_follow_up_lists_the_rosters_learners_with_the_allowed_level_of_what_the
     assert records["Inès Moreau"]["user"] is None
     for record in records.values():
         untouched = record["activities"][1]
-        assert (untouched["status"], untouched["allowed_level"]) == ("not_opened", "2 – L'IA pour préparer")
+        assert (untouched["status"], untouched["allowed_level"]) == ("not_opened", "2 – Préparation avec l’IAg")
     assert [a["status"] for a in records["Camille Martin"]["activities"]] == ["graded", "not_opened"]
     listed = page(client, trainer + "follow-up")
-    assert "Inès Moreau" in listed and "N'a jamais ouvert l'outil" in listed
+    assert "Inès Moreau" in listed and "N’a jamais ouvert l’outil" in listed
     assert listed.count("Ouvrir la fiche") == 3

@@ -64,16 +64,41 @@ def _chat(session: LaunchSession, data: dict[str, Any], *, stream: bool):
         raise
 
 
+CHAT_EXAMPLE = {"purpose": "assistant", "prompt": "Three ideas to welcome an apprentice on their first day?"}
+
+# An event of what /ai/chat streams (chat_stream's docstring), as the API document gives it.
+STREAM = {"type": "object", "required": ["event", "data"],
+          "description": "Server-sent events: `delta` events, then `done` or `error`.",
+          "properties": {"event": {"type": "string", "enum": ["delta", "done", "error"]},
+                         "data": {"type": "string", "description": "A JSON object: {text} for `delta`, "
+                                  "{call_id, usage, …} for `done`, {code, message} for `error`."}}}
+
+
 def sse(event: str, data: dict[str, Any]) -> str:
     return f"event: {event}\ndata: {json.dumps(data, ensure_ascii=False)}\n\n"
 
 
-@json_api
+@json_api("Ask the assistant, the answer streamed as server-sent events", body=ChatRequestSchema,
+          example=CHAT_EXAMPLE, out=STREAM, media_type="text/event-stream", errors=(403, 404, 409, 429, 503))
 @launch_required()
 def chat_stream():
     """`text/event-stream`: `delta` {text}…, then `done` {call_id, usage, …} or `error` {code, message}.
     Refusals before the answer starts (policy, quota, provider down) are JSON errors."""
-    chat = _chat(current_launch(), _chat_request(), stream=True)
+    chat = _chat(current_launch(), _chat_request(), stream=True)  # every check and read, nothing sent yet
+    # The one exception to "one commit per request" (lti_tool/__init__.py, configure_transactions):
+    # the model's first words take up to seconds, the answer more, and the request must not hold a
+    # database connection (an open transaction) all that time, or the pool, not the threads, caps
+    # the answers in progress. What the request read and wrote is committed here and its session
+    # closed (the launch is detached: nothing below can load from it by accident); the AI log row
+    # is then written in a short transaction of its own: a failure before the first words just
+    # below, the answer's end (or stop, or the client going away) in generate().
+    db.session.commit()
+    db.session.remove()
+    try:
+        chat.start()  # sends the prompt; waits for the first words
+    except llm.ProviderFailure:
+        db.session.commit()  # the failed call stays in the AI log, though the request answers an error
+        raise
 
     def generate():
         events = chat.events()
@@ -82,7 +107,7 @@ def chat_stream():
                 yield sse(name, data)
         finally:
             events.close()  # the client went away: the partial answer is logged as stopped
-            db.session.commit()
+            db.session.commit()  # the AI log row, in a transaction of its own
 
     response = Response(stream_with_context(generate()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-store"
@@ -90,7 +115,8 @@ def chat_stream():
     return response
 
 
-@json_api
+@json_api("Ask the assistant, the whole answer at once", body=ChatRequestSchema, example=CHAT_EXAMPLE,
+          out=ChatResultOut, errors=(403, 404, 409, 429, 503))
 @launch_required()
 def chat_complete():
     """The whole answer as JSON (no streaming)."""
@@ -98,6 +124,7 @@ def chat_complete():
     return ChatResultOut().dump(result)
 
 
+@json_api("Acknowledge the notice about the AI assistant", out=NoticeAcknowledgementOut)
 @launch_required()
 def acknowledge_notice():
     """The launch's user read the notice about the AI assistant (shown before their first use in

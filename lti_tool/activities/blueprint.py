@@ -4,12 +4,18 @@ from flask import Blueprint
 
 from ..lti.landing import set_landing_page
 from . import api, assistant, views
+from .wheel import wheel_chart
 
 bp = Blueprint("activities", __name__, url_prefix="/t/<token>")
 bp.record_once(lambda state: set_landing_page(state.app, views.render_landing))
+# Receipts and the trainer's copy of a submission (declarations) draw a frozen wheel with it.
+bp.add_app_template_global(wheel_chart, "wheel_chart")
 
 bp.add_url_rule("/", view_func=views.home, methods=["GET"])
+bp.add_url_rule("/parts/<int:part>", view_func=views.part_page, methods=["GET"])
+bp.add_url_rule("/hand-in", view_func=views.hand_in, methods=["GET"])
 bp.add_url_rule("/links/<int:link_pk>", view_func=views.link_page, methods=["GET"])
+bp.add_url_rule("/links/<int:link_pk>/parts/<int:part>", view_func=views.link_page, methods=["GET"])
 bp.add_url_rule("/deep-link", view_func=views.deep_link_submit, methods=["POST"])
 bp.add_url_rule("/bind", view_func=views.bind_link, methods=["POST"])
 bp.add_url_rule("/exercises/<exercise_id>/draft", view_func=api.save_draft, methods=["PUT"])

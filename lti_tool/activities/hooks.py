@@ -34,18 +34,24 @@ class AiPolicy:
 
     `of_activity(activity, link)`: the assignment's policy; its `level` has `code`, `label` and
     `mode` (the assistant's mode). `scale(platform_id)`: the centre's scale; `levels` (each with
-    `code` and `label`), `level(code)` (None if not on the scale), `default_level`.
+    `code` and `label`), `level(code)` (None if not on the scale), `default_level`,
+    `assistant_floor` (the lowest level at which the assistant works).
+    `score_maximum(platform_id)`: the maximum score the centre places activities with (20 unless
+    it chose another), which the picker starts from.
     """
 
     of_activity: Callable[[Activity, ResourceLink], Any]
     scale: Callable[[int], Any]
+    score_maximum: Callable[[int], float]
 
 
 @dataclass(frozen=True)
 class Panel:
     """A part of the activity page: `template` is rendered with `panel` set to `values`, beside the
     page's own variables (launch, token, editable…); panels come in `order` before or after the
-    activity's content."""
+    activity's content. A placed module is shown in steps (activities.paging): the panels before
+    the content show on its contents page, those after it (the checklist and the declaration) make
+    its "hand in" step."""
 
     template: str
     values: Any

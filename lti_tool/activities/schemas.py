@@ -98,6 +98,9 @@ class MentoringWheelAnswers(StrictAnswers):
     # The wheel's six segments (the catalogue gives each wheel exactly six).
     ratings = BoundedDict(keys=fields.String(validate=validate.Length(max=40)),
                           values=fields.Integer(validate=validate.Range(min=1, max=10)), max_items=6, load_default=dict)
+    # The guide's second way: for each segment, what the learner wants to put in place.
+    plans = BoundedDict(keys=fields.String(validate=validate.Length(max=40)), values=answer_text(), max_items=6,
+                        load_default=dict)
     notes = answer_text()
 
 
@@ -154,3 +157,50 @@ class ChatRequestSchema(BaseSchema):
                 raise ValidationError("The last message must be the user's.", "messages")
             if sum(len(m["content"]) for m in data["messages"]) > MAX_CONVERSATION:
                 raise ValidationError("The conversation is too long.", "messages")
+
+
+# --- what the JSON API of the activity page reads and gives (activities.api) ---
+
+
+class DraftSchema(BaseSchema):
+    """A draft, as the API document gives it: `answers` as the exercise's type defines them,
+    loaded by its schema of ANSWER_SCHEMAS once the view knows the exercise."""
+
+    answers = fields.Raw(metadata={"type": "object", "description": "The answers, by the exercise's type."})
+
+
+class DraftSavedOut(BaseSchema):
+    saved_at = fields.String()
+    done = fields.Boolean()
+
+
+class DoneOut(BaseSchema):
+    """An exercise marked done; a scenario's explanations, shown once the choices are made (else [])."""
+
+    done = fields.Boolean()
+    explanations = fields.List(fields.String())
+
+
+class ReadOut(BaseSchema):
+    read = fields.Boolean()
+
+
+class CorrectionOut(BaseSchema):
+    correct = fields.Boolean()
+    answer = fields.Integer()  # the right option
+    explanation = fields.String()
+
+
+class QuizResultOut(BaseSchema):
+    """A quiz attempt scored, with a correction per question."""
+
+    score = fields.Integer()
+    total = fields.Integer()
+    corrections = fields.List(fields.Nested(CorrectionOut))
+
+
+class WheelOut(BaseSchema):
+    """The learner's snapshots of the mentoring wheel so far, and their radar chart (SVG)."""
+
+    snapshots = fields.Integer()
+    svg = fields.String()

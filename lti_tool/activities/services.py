@@ -15,7 +15,7 @@ from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..gradebook.nrps import RosterUnavailable, course_members
 from ..lti.deep_linking import CATALOGUE_ITEM_PARAM
-from ..lti.models import LaunchSession, LtiUser, ResourceLink
+from ..lti.models import Context, LaunchSession, LtiUser, ResourceLink
 from ..lti.roles import is_staff
 from ..lti.services import names_in_course
 from .models import Activity, Draft
@@ -101,6 +101,40 @@ def course_activities(session) -> list[tuple[ResourceLink, Activity]]:
         .order_by(ResourceLink.id)
     ).all()
     return [(link, activity) for link, activity in rows]
+
+
+@dataclass(frozen=True)
+class PlacedActivity:
+    link: ResourceLink
+    activity: Activity
+    course: str
+
+
+def placed_activities(platform_id: int) -> list[PlacedActivity]:
+    """Every activity placed on the platform, course by course, in placement order."""
+    rows = db.session.execute(
+        select(ResourceLink, Activity, Context.title).join(Activity, Activity.resource_link_pk == ResourceLink.id)
+        .join(Context, Context.id == ResourceLink.context_pk)
+        .where(ResourceLink.platform_id == platform_id).order_by(Context.title, ResourceLink.id)
+    ).all()
+    return [PlacedActivity(link, activity, title or "—") for link, activity, title in rows]
+
+
+def course_item_ids(platform_id: int, context_pk: int | None) -> set[str]:
+    """The catalogue items already placed in a course: those of its links bound to an activity,
+    and those its links name in their custom parameter (placed, not opened yet, but launched once)."""
+    if context_pk is None:
+        return set()
+    rows = db.session.execute(
+        select(ResourceLink.custom, Activity.catalogue_item)
+        .outerjoin(Activity, Activity.resource_link_pk == ResourceLink.id)
+        .where(ResourceLink.platform_id == platform_id, ResourceLink.context_pk == context_pk)).all()
+    found = set()
+    for custom, item in rows:
+        item = item or (custom or {}).get(CATALOGUE_ITEM_PARAM)
+        if item:
+            found.add(item)
+    return found
 
 
 def has_drafts(activity: Activity, user_pk: int) -> bool:

@@ -163,3 +163,36 @@ class ThemeSchema(StrictSchema):
         for index, exercise in enumerate(data["exercises"]):
             if not exercise["id"].startswith(data["id"] + "."):
                 raise ValidationError({index: {"id": [f"must start with {data['id']}."]}}, "exercises")
+
+
+# --- what /catalogue.json reads and gives --------------------------------------------------------------
+
+
+class CatalogueQuerySchema(Schema):
+    lang = fields.String(load_default="fr", metadata={"enum": ["fr", "en"], "description": "The content's language."})
+
+
+class ExerciseOutlineOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    type = fields.String()
+
+
+class ThemeOutlineOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    exercises = fields.List(fields.Nested(ExerciseOutlineOut))
+
+
+class ModuleOutlineOut(Schema):
+    id = fields.String()
+    title = fields.String()
+    themes = fields.List(fields.Nested(ThemeOutlineOut))
+
+
+class CatalogueOutlineOut(Schema):
+    """The catalogue's outline in one language (services.catalogue_outline)."""
+
+    language = fields.String()
+    version = fields.String()
+    modules = fields.List(fields.Nested(ModuleOutlineOut))

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
 from typing import Any, Callable, TypeVar
 
 from flask import request
 from werkzeug.datastructures import MultiDict
+from werkzeug.routing import IntegerConverter
 
 from .i18n import lazy_gettext as _l
 from .errors import ToolError
@@ -24,11 +26,54 @@ UNSTORABLE_FIELD = _l("This text contains a character that cannot be saved.")
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
-def json_api(view: View) -> View:
-    """Mark `view` as part of the JSON API: its errors are answered in the JSON error shape
-    whatever the client accepts (lti_tool.errors.wants_json reads the mark)."""
-    view.json_api = True  # type: ignore[attr-defined]
-    return view
+@dataclass(frozen=True)
+class ApiOperation:
+    """What the API document (lti_tool.openapi) says of a JSON API view, declared beside it.
+
+    `out`: the body of a success, a marshmallow schema (class) or a JSON Schema (dict), answered
+    with `status` as `media_type`. `body`: the schema of the JSON object the view reads (its
+    400, 413 and 422 are then documented), `example` one it accepts, `query`: the schema of its
+    query string. `errors`:
+    the other statuses it answers in the JSON error shape (401, and 403 for a view limited to
+    roles, come from its launch token); `responses`: other statuses with a body of their own.
+    """
+
+    summary: str
+    out: Any = None
+    status: int = 200
+    media_type: str = "application/json"
+    body: Any = None
+    example: Any = None
+    query: Any = None
+    errors: tuple[int, ...] = ()
+    responses: dict[int, Any] = field(default_factory=dict)
+
+
+def json_api(summary: str, **declaration: Any) -> Callable[[View], View]:
+    """Mark a view as part of the JSON API, described by `summary` and `declaration` (the fields
+    of ApiOperation). Its errors are answered in the JSON error shape whatever the client accepts
+    (lti_tool.errors.wants_json reads the mark), and the API document (`/openapi.json`) describes
+    it as declared here."""
+    operation = ApiOperation(summary, **declaration)
+
+    def mark(view: View) -> View:
+        view.json_api = operation  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+class RowIdConverter(IntegerConverter):
+    """`<int:…>` in the tool's URLs (the app's `int` converter): an id of a row, so at most what
+    the database's INTEGER holds (PostgreSQL's, 4 bytes). A larger number names no row: it is read
+    as 0, which names none either, so that the view answers its own 404 (in the JSON error shape
+    on the JSON API) instead of failing in the database driver."""
+
+    LARGEST = 2**31 - 1
+
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number <= self.LARGEST else 0
 
 
 def json_body() -> dict:

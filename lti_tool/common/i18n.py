@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 from typing import Any
 
 import flask_babel
@@ -43,6 +44,30 @@ def use_locale(value: str | None) -> None:
     if locale:
         g.locale = locale
         flask_babel.refresh()  # Flask-Babel may have settled on another language already
+
+
+def valid_timezone(name: str | None) -> bool:
+    """Whether `name` is a time zone of the IANA database ("Europe/Paris")."""
+    if not name or not isinstance(name, str) or name not in available_timezones():
+        return False
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def select_timezone() -> str | None:
+    """Flask-Babel time zone selector: the centre's (the launch's platform), else None, which
+    Flask-Babel reads as the operator's TIMEZONE (BABEL_DEFAULT_TIMEZONE)."""
+    return g.get("timezone") if has_request_context() else None
+
+
+def use_timezone(name: str | None) -> None:
+    """Show this request's times in the centre's time zone `name` (None: the operator's)."""
+    if valid_timezone(name) and g.get("timezone") != name:
+        g.timezone = name
+        flask_babel.refresh()
 
 
 def translations() -> Any:
@@ -90,15 +115,22 @@ def missing_catalogues(directory: Path, locales: tuple[str, ...], source_locale:
             if locale != source_locale and not (directory / locale / "LC_MESSAGES" / "messages.mo").is_file()]
 
 
+# One way to write a time per language, on a 24-hour clock: "03/12/2026 18:05", "3 Dec 2026, 18:05".
+TIME_FORMATS = {"fr": "dd/MM/yyyy HH:mm", "en": "d MMM yyyy, HH:mm"}
+
+
 def local_time(value: datetime | str | None, seconds: bool = False) -> str:
     """A stored time (naive UTC, as every datetime here, or its ISO text from a JSON column) as
-    the reader's language writes it, in the centre's time zone (TIMEZONE): "03/12/2026 18:05";
-    with `seconds`, for receipts, "3 déc. 2026, 18:05:07 (UTC+01:00)"."""
+    the reader's language writes it, in the centre's time zone (its setting, else TIMEZONE):
+    "03/12/2026 18:05"; with `seconds`, for receipts, "03/12/2026 18:05:07 (UTC+01:00)".
+    The one helper every page and every time a page's script shows (sent formatted) goes through."""
     if not value:
         return ""
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     if moment.tzinfo is not None:
         moment = moment.astimezone(timezone.utc).replace(tzinfo=None)
+    pattern = TIME_FORMATS.get(flask_babel.get_locale().language, TIME_FORMATS["en"])
     if not seconds:
-        return flask_babel.format_datetime(moment, "short")
-    return f"{flask_babel.format_datetime(moment, 'medium')} (UTC{flask_babel.format_datetime(moment, 'xxx')})"
+        return flask_babel.format_datetime(moment, pattern)
+    written = flask_babel.format_datetime(moment, pattern.replace("HH:mm", "HH:mm:ss"))
+    return f"{written} (UTC{flask_babel.format_datetime(moment, 'xxx')})"

@@ -63,10 +63,28 @@ class BoundedDict(fields.Dict):
 
 class UtcTime(fields.Field):
     """A stored time (naive UTC, as every datetime here) as the JSON API gives it:
-    `2026-12-07T20:09:57Z`."""
+    `2026-12-07T20:09:57Z`, or null when there is none."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("allow_none", True)
+        super().__init__(**kwargs)
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.isoformat(timespec="seconds") + "Z"
+
+
+class ErrorDetailOut(BaseSchema):
+    code = fields.String(required=True)
+    message = fields.String(required=True)  # in the user's language
+    hint = fields.String()
+    # Field path → what is wrong with it, for forms to point at.
+    invalid_fields = fields.Dict(keys=fields.String(), values=fields.String(), data_key="fields")
+
+
+class ErrorOut(BaseSchema):
+    """The JSON API's one error shape (lti_tool.errors.error_response), as the API document gives it."""
+
+    error = fields.Nested(ErrorDetailOut, required=True)
 
 
 def load_or_422(schema: Schema, data: Any, *, message=INVALID_FIELDS, code: str = "invalid_fields") -> Any:

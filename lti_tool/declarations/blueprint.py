@@ -11,7 +11,8 @@ bp = Blueprint("declarations", __name__, url_prefix="/t/<token>")
 @bp.record_once
 def _serve_activity_pages(state) -> None:
     """Give activities the AI-use policy and this area's parts of the activity page."""
-    set_ai_policy(state.app, AiPolicy(of_activity=services.policy_for, scale=services.centre_scale))
+    set_ai_policy(state.app, AiPolicy(of_activity=services.policy_for, scale=services.centre_scale,
+                                         score_maximum=services.centre_score_maximum))
     add_panels(state.app, views.activity_panels)
 
 

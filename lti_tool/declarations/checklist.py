@@ -7,6 +7,8 @@ are stored with their own text.
 
 from __future__ import annotations
 
+import re
+
 from typing import Any
 
 from ..common.i18n import lazy_gettext as _l
@@ -80,7 +82,8 @@ def normalise_edit(items: list[dict[str, Any]], previous: list[dict[str, Any]]) 
             item_id = _new_id(item["moment"], used | set(known))
         used.add(item_id)
         old = known.get(item_id)
-        text = item["text"].strip()
+        # One line, whatever the text area let through; no-break spaces (French typography) stay.
+        text = re.sub(r"[ \t\r\n]+", " ", item["text"]).strip()
         built_in = bool(old and old.get("built_in") and text == render([old])[0]["text"])
         result.append({"id": item_id, "moment": item["moment"], "text": text,
                        "required": bool(item.get("required")), "built_in": built_in})

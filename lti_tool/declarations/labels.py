@@ -25,9 +25,44 @@ FLAG_LABELS = {
     "required_missing": _l("Required checklist items missing"),
 }
 
+# The time zones a French-speaking centre offers first (mainland France, overseas, neighbours);
+# the API takes any IANA name.
+CENTRE_TIMEZONES = {
+    "Europe/Paris": _l("France (mainland), Paris"), "America/Guadeloupe": _l("Guadeloupe"),
+    "America/Martinique": _l("Martinique"), "America/Cayenne": _l("French Guiana"), "Indian/Reunion": _l("Réunion"),
+    "Indian/Mayotte": _l("Mayotte"), "America/Miquelon": _l("Saint Pierre and Miquelon"),
+    "Pacific/Noumea": _l("New Caledonia"), "Pacific/Tahiti": _l("French Polynesia (Tahiti)"),
+    "Pacific/Wallis": _l("Wallis and Futuna"), "Europe/Brussels": _l("Belgium"), "Europe/Luxembourg": _l("Luxembourg"),
+    "Europe/Zurich": _l("Switzerland"), "America/Toronto": _l("Canada (Quebec, Ontario)"), "UTC": "UTC",
+}
+
+# The AI log frozen into a submission: who answered, what for, how it ended.
+AI_PROVIDER_LABELS = {
+    "fake": _l("Demonstration (the tool's built-in fake model)"), "mistral": "Mistral AI",
+    "openai": _l("OpenAI-compatible service"),
+}
+AI_CALL_PURPOSE_LABELS = {
+    "exercise": _l("Exercise with the AI assistant"), "role_play": _l("Role play"),
+    "prompt_transformation": _l("Prompt transformation"), "feedback_draft": _l("Draft of a trainer's comment"),
+    "assistant": _l("AI assistant"), "test": _l("Connection test"),
+}
+AI_OUTCOME_LABELS = {
+    "stopped": _l("stopped before the end; the part received is kept"), "timeout": _l("no answer in time"),
+    "rate_limited": _l("the AI service was busy"), "unavailable": _l("the AI service could not be reached"),
+    "circuit_open": _l("the AI service was paused after several failures"),
+    "auth": _l("the AI service refused the centre's key"), "refused": _l("refused by the AI service's content filter"),
+    "bad_config": _l("the AI assistant was not set up correctly"),
+    "endpoint_refused": _l("the AI service was not allowed by the hosting rules"),
+}
+AI_MESSAGE_ROLE_LABELS = {"system": _l("Instructions sent to the AI"), "user": _l("Sent to the AI"),
+                          "assistant": _l("The AI's answer")}
+AI_FAILED = _l("failed")
+
 
 def labels() -> dict[str, Any]:
-    return {"tools": TOOL_LABELS, "purposes": PURPOSE_LABELS, "statuses": STATUS_LABELS, "flags": FLAG_LABELS}
+    return {"tools": TOOL_LABELS, "purposes": PURPOSE_LABELS, "statuses": STATUS_LABELS, "flags": FLAG_LABELS,
+            "ai_providers": AI_PROVIDER_LABELS, "ai_purposes": AI_CALL_PURPOSE_LABELS,
+            "ai_outcomes": AI_OUTCOME_LABELS, "ai_roles": AI_MESSAGE_ROLE_LABELS, "ai_failed": AI_FAILED}
 
 
 def with_labels(data: dict[str, Any]) -> dict[str, Any]:

@@ -13,8 +13,9 @@ from ..common.time import utcnow
 
 
 class CentreSettings(db.Model):
-    """What a centre (a platform) chooses for all its assignments: the scale and the default
-    checklist template (None: the built-in template)."""
+    """What a centre (a platform) chooses for all its assignments: the scale, the default
+    checklist template (None: the built-in template) and the maximum score a trainer starts from
+    when placing an activity (None: 20, as French centres grade)."""
 
     __tablename__ = "centre_settings"
 
@@ -22,6 +23,7 @@ class CentreSettings(db.Model):
     platform_id: Mapped[int] = mapped_column(ForeignKey("platform.id", ondelete="CASCADE"), unique=True)
     scale: Mapped[str] = mapped_column(String(16))
     checklist_template: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
+    default_score_maximum: Mapped[float | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_by: Mapped[int | None] = mapped_column(ForeignKey("lti_user.id", ondelete="SET NULL"))
 

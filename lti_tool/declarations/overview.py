@@ -15,7 +15,7 @@ from ..llm import services as ai_log
 from ..lti.models import LtiUser, ResourceLink
 from ..lti.services import openers_by_link
 from .models import ChecklistTicks, Submission
-from .services import EffectivePolicy, policies_for, required_missing
+from .services import EffectivePolicy, level_label, policies_for, required_missing
 
 if TYPE_CHECKING:
     from ..activities.models import Activity
@@ -51,6 +51,7 @@ class Latest(NamedTuple):
     declaration: dict[str, Any]
     declared_rank: int | None
     flags: list[str]
+    policy: dict[str, Any] | None  # the policy it was submitted under (its scale reads the declared level)
 
 
 @dataclass
@@ -90,11 +91,11 @@ def overviews(assignments: list[tuple[Activity, ResourceLink]],
     subs: dict[int, dict[int, Latest]] = {activity_id: {} for activity_id in activity_ids}
     for row in db.session.execute(
             select(Submission.activity_id, Submission.user_pk, versions.c.versions, Submission.submitted_at,
-                   Submission.declaration, Submission.declared_rank, Submission.flags)
+                   Submission.declaration, Submission.declared_rank, Submission.flags, Submission.policy)
             .join(versions, and_(Submission.activity_id == versions.c.activity_id,
                                  Submission.user_pk == versions.c.user_pk, Submission.version == versions.c.version))):
         subs[row.activity_id][row.user_pk] = Latest(row.versions, row.submitted_at, row.declaration,
-                                                    row.declared_rank, row.flags)
+                                                    row.declared_rank, row.flags, row.policy)
     opened = openers_by_link([link.id for _activity, link in assignments])
     calls = ai_log.call_counts([link.id for _activity, link in assignments])
     extra = extra_learners or {}
@@ -135,7 +136,9 @@ def _rows(policy, user_pks, names, latest_drafts, ticks, subs, opened, calls) ->
         rows.append(OverviewRow(
             user_pk=user_pk, name=names.get(user_pk) or "—", status=status, versions=last.versions if last else 0,
             submitted_at=last.submitted_at if last else None,
-            declared_level=last.declaration.get("level_label", "") if last else "",
+            # Read in the scale it was declared in (a centre may have changed its scale since).
+            declared_level=(level_label((last.policy or {}).get("scale"), last.declared_rank, policy.scale)
+                            or last.declaration.get("level_label", "")) if last else "",
             declared_rank=last.declared_rank if last else None, allowed_level=allowed,
             ticked=len([i for i in policy.checklist if i["id"] in user_ticks]), total=len(policy.checklist),
             missing_required=len(missing), ai_calls=calls.get(user_pk, 0), flags=flags))

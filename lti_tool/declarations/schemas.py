@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from marshmallow import RAISE, ValidationError, fields, validate, validates_schema
 
+from ..common.i18n import lazy_gettext as _l
+from ..common.i18n import valid_timezone
 from ..common.schemas import BaseSchema, BoundedDict, BoundedList, UtcTime
 from .checklist import MOMENTS
 
@@ -52,10 +54,23 @@ class TicksSchema(Strict):
 
 class CentreSettingsSchema(Strict):
     scale = fields.String(required=True, validate=validate.OneOf(("aias", "sherbrooke")))
+    # An IANA time zone ("Europe/Paris", "America/Cayenne"); every time the centre's pages show is in it.
+    timezone = fields.String(load_default=None, validate=validate.Length(max=64))
+
+    @validates_schema
+    def _known_timezone(self, data, **kwargs):
+        if data.get("timezone") is not None and not valid_timezone(data["timezone"]):
+            raise ValidationError(_l("Choose a time zone of the list."), "timezone")
+    # A change of scale is saved once the administrator saw what it changes (the page's preview).
+    confirm_scale = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(load_default=None, allow_none=True,
+                                 validate=validate.Range(min=0, min_inclusive=False, max=1000))
 
 
 class DeclarationSchema(Strict):
-    level_used = fields.String(required=True, validate=validate.Length(min=1, max=16))
+    # Empty when the learner chose no level: services.check_declaration refuses it together with
+    # every other field at fault, so that the form flags them all at once.
+    level_used = fields.String(required=True, validate=validate.Length(max=16))
     tools = BoundedList(fields.String(validate=validate.OneOf(AI_TOOLS)), max_items=len(AI_TOOLS), load_default=list)
     tools_other = fields.String(load_default="", validate=validate.Length(max=200))
     purposes = BoundedList(fields.String(validate=validate.OneOf(PURPOSES)), max_items=len(PURPOSES),
@@ -127,3 +142,55 @@ class SubmissionSummaryOut(BaseSchema):
     receipt = fields.String()
     submitted_at = UtcTime()
     flags = fields.List(fields.String())
+
+
+class TicksOut(BaseSchema):
+    """The learner's ticked items, each with the time it was first ticked."""
+
+    ticks = fields.Dict(keys=fields.String(), values=fields.String())
+    ticks_shown = fields.Dict(keys=fields.String(), values=fields.String())  # as the pages write times
+
+
+class SubmittedOut(BaseSchema):
+    """A new version submitted: its number, receipt and flags, and the receipt page's URL."""
+
+    version = fields.Integer()
+    receipt = fields.String()
+    flags = fields.List(fields.String())
+    receipt_url = fields.String()
+
+
+class SubmissionSummariesOut(BaseSchema):
+    submissions = fields.List(fields.Nested(SubmissionSummaryOut))
+
+
+class SubmissionsOut(BaseSchema):
+    submissions = fields.List(fields.Nested(SubmissionOut))
+
+
+class CentreSettingsBodySchema(BaseSchema):
+    """The centre's settings: its scale (kept when absent; a change needs `confirm_scale` naming
+    the new scale, once the administrator saw what it changes), its checklist template and the
+    default maximum score of a new activity (each kept when absent)."""
+
+    scale = fields.String(validate=validate.OneOf(("aias", "sherbrooke")))
+    items = BoundedList(fields.Nested(ChecklistItemSchema), max_items=40)
+    confirm_scale = fields.String(allow_none=True, validate=validate.Length(max=16))
+    score_maximum = fields.Float(allow_none=True, validate=validate.Range(min=0, min_inclusive=False, max=1000))
+
+
+class CentreChecklistItemOut(BaseSchema):
+    """An item of the centre's checklist template; `built_in` while it keeps the tool's wording."""
+
+    id = fields.String()
+    moment = fields.String()
+    text = fields.String()
+    required = fields.Boolean()
+    built_in = fields.Boolean()
+
+
+class CentreSettingsOut(BaseSchema):
+    scale = fields.String()
+    timezone = fields.String()
+    score_maximum = fields.Float()
+    checklist = fields.List(fields.Nested(CentreChecklistItemOut))

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..common.i18n import lazy_gettext as _l
 from ..activities.progress import learner_state
-from ..activities.services import has_drafts, item_view
+from ..activities.services import has_drafts, item_view, placed_activities
 from ..catalogue.services import Catalogue
 from ..common.db import insert_ignoring_conflict
 from ..common.errors import ToolError
@@ -63,8 +63,23 @@ def _template_of(settings: CentreSettings | None) -> list[dict[str, Any]]:
     return checklist_mod.built_in_template()
 
 
+DEFAULT_SCORE_MAXIMUM = 20.0  # French centres grade out of 20
+
+
+def centre_score_maximum(platform_id: int) -> float:
+    """The maximum score a trainer of the centre starts from when placing an activity, and the
+    one a link placed without a maximum is graded on when the platform does not say its own."""
+    settings = centre_settings(platform_id)
+    if settings is not None and settings.default_score_maximum:
+        return settings.default_score_maximum
+    return DEFAULT_SCORE_MAXIMUM
+
+
 def save_centre_settings(platform_id: int, user_pk: int, *, scale: str | None = None,
-                         template: list[dict[str, Any]] | None = None) -> CentreSettings:
+                         template: list[dict[str, Any]] | None = None,
+                         score_maximum: float | None = None) -> CentreSettings:
+    """Save what is given. A new scale changes no assignment's row: each keeps the scale its level
+    was chosen in and is read on the new scale at the same step (see `scale_change_preview`)."""
     settings = centre_settings(platform_id)
     if settings is None:
         settings = CentreSettings(platform_id=platform_id, scale=scales.DEFAULT_SCALE)
@@ -73,6 +88,8 @@ def save_centre_settings(platform_id: int, user_pk: int, *, scale: str | None = 
         settings.scale = scale
     if template is not None:
         settings.checklist_template = checklist_mod.normalise_edit(template, centre_template(platform_id))
+    if score_maximum is not None:
+        settings.default_score_maximum = score_maximum
     settings.updated_at = utcnow()
     settings.updated_by = user_pk
     db.session.flush()
@@ -89,6 +106,8 @@ class EffectivePolicy:
     checklist: list[dict[str, Any]]
     custom_checklist: bool
     set_by_trainer: bool
+    # (scale, level) as the level was chosen, when on the centre's other scale (it changed since).
+    chosen_in: Any = None
 
     def with_ticks(self, ticks: dict[str, str]) -> EffectivePolicy:
         """The policy with each checklist item's tick time (`ticked_at`, None if not ticked)."""
@@ -99,6 +118,52 @@ class EffectivePolicy:
                 "label": str(self.level.label), "explanation": str(self.level.explanation), "note": self.note}
 
 
+def level_named(code: str | None) -> scales.Level | None:
+    """The level a code names on either scale (what a placed link's `ai_policy` parameter says)."""
+    return next((level for scale in scales.SCALES.values() if (level := scale.level(code or ""))), None)
+
+
+def level_label(scale_code: str | None, rank: int | None, current: scales.Scale | None = None) -> str:
+    """A level as chosen or declared on the scale `scale_code`, in the interface's language; with
+    that scale's name when it is not the centre's `current` scale (a centre that changed its
+    scale reads its older declarations as they were made)."""
+    found = scales.level_in_scale(scale_code, rank)
+    if found is None:
+        return ""
+    scale, level = found
+    if current is not None and scale.code != current.code:
+        return f"{level.label} ({scales.SHORT_NAMES[scale.code]})"
+    return str(level.label)
+
+
+@dataclass(frozen=True)
+class ScaleChange:
+    """One assignment as a change of the centre's scale leaves it."""
+
+    course: str
+    title: str
+    before: str
+    after: str
+
+
+def scale_change_preview(platform_id: int, new_scale: str) -> list[ScaleChange]:
+    """What changing the centre's scale to `new_scale` does to each placed assignment of the
+    platform: its level now, and the level of the same step on the new scale. Nothing is written."""
+    target = scales.SCALES[new_scale]
+    current = centre_scale(platform_id)
+    if target.code == current.code:
+        return []
+    placed = placed_activities(platform_id)
+    rows = {row.activity_id: row for row in db.session.execute(select(AssignmentPolicy).where(
+        AssignmentPolicy.activity_id.in_([p.activity.id for p in placed]))).scalars()} if placed else {}
+    changes = []
+    for item in placed:
+        level = _level(current, rows.get(item.activity.id), item.link)
+        changes.append(ScaleChange(course=item.course, title=item.link.title or item.activity.catalogue_item,
+                                   before=str(level.label), after=str(target.at_rank(level.rank).label)))
+    return changes
+
+
 def policy_row(activity: Activity | None) -> AssignmentPolicy | None:
     if activity is None:
         return None
@@ -107,11 +172,26 @@ def policy_row(activity: Activity | None) -> AssignmentPolicy | None:
 
 def _level(scale: scales.Scale, row: AssignmentPolicy | None, link: ResourceLink) -> scales.Level:
     """The trainer's level, else the level Deep Linking placed (custom parameter), else the
-    scale's default. A level not on the centre's current scale falls back to the default."""
-    level = scale.level(row.level) if row is not None and row.scale == scale.code else None
+    scale's default. A level chosen on the centre's other scale (the centre changed its scale
+    since) is read at the same step of the current one."""
+    level = scale.carry(row.level) if row is not None else None
     if level is None:
-        level = scale.level((link.custom or {}).get(POLICY_PARAM, "")) or scale.level(scales.DEFAULT_LEVEL[scale.code])
+        level = scale.carry((link.custom or {}).get(POLICY_PARAM)) or scale.default_level
     return level
+
+
+def chosen_in(row: AssignmentPolicy | None, link: ResourceLink, current: scales.Scale):
+    """(scale, level) as the assignment's level was chosen (the trainer's row, else the placing
+    custom parameter), when that was on another scale than `current`; None otherwise."""
+    if row is not None:
+        code, scale_code = row.level, row.scale
+    else:
+        code = (link.custom or {}).get(POLICY_PARAM)
+        scale_code = next((s.code for s in scales.SCALES.values() if s.level(code or "")), None)
+    if not code or scale_code in (None, current.code) or scale_code not in scales.SCALES:
+        return None
+    level = scales.SCALES[scale_code].level(code)
+    return (scales.SCALES[scale_code], level) if level is not None else None
 
 
 def policy_for(activity: Activity | None, link: ResourceLink) -> EffectivePolicy:
@@ -144,7 +224,7 @@ def _effective(settings: CentreSettings | None, row: AssignmentPolicy | None, li
     return EffectivePolicy(scale=scale, level=level, note=row.note if row else "",
                            checklist=checklist_mod.render(items),
                            custom_checklist=row is not None and row.checklist is not None,
-                           set_by_trainer=row is not None)
+                           set_by_trainer=row is not None, chosen_in=chosen_in(row, link, scale))
 
 
 def _ensure_row(activity: Activity, link: ResourceLink) -> AssignmentPolicy:
@@ -298,9 +378,10 @@ def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Sna
     """The learner's answers to the activity's exercises, each with the exercise it answered (so
     the version renders against the text it answered, whatever the catalogue becomes)."""
     view = item_view(catalogue, activity.catalogue_item)
-    exercises = {}
+    exercises, theme_titles = {}, {}
     if view is not None:
         for theme in view.themes:
+            theme_titles[theme["id"]] = theme["title"]
             for exercise in theme["exercises"]:
                 if view.exercise is None or exercise["id"] == view.exercise["id"]:
                     exercises[exercise["id"]] = exercise
@@ -310,7 +391,7 @@ def work_snapshot(activity: Activity, user_pk: int, catalogue: Catalogue) -> Sna
         if draft.exercise_id in exercises and _has_content(draft.answers):
             answered[draft.exercise_id] = {"exercise": exercises[draft.exercise_id], "answers": draft.answers,
                                            "done": draft.done, "content_version": draft.content_version}
-    quizzes = {theme_id: {"score": attempt.score, "total": attempt.total}
+    quizzes = {theme_id: {"score": attempt.score, "total": attempt.total, "title": theme_titles.get(theme_id, "")}
                for theme_id, attempt in work.best_quiz.items()}
     ordered = {exercise_id: answered[exercise_id] for exercise_id in exercises if exercise_id in answered}
     return Snapshot({"exercises": ordered, "quizzes": quizzes})

@@ -12,7 +12,7 @@ LIS = "http://purl.imsglobal.org/vocab/lis/v2/membership#"
 
 COURSE = {"id": "demo-course-1", "label": "DEMO-TUT", "title": "Démo — Tutorat en alternance",
           "type": ["http://purl.imsglobal.org/vocab/lis/v2/course#CourseOffering"]}
-LINK = {"id": "demo-link-1", "title": "Module 1 — Fondamentaux du tutorat à l'ère de l'IA"}
+LINK = {"id": "demo-link-1", "title": "Module 1 — Fondamentaux du tutorat à l’ère de l’IA"}
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,7 @@ from ..activities.services import activity_for
 from ..catalogue.services import get_catalogue
 from ..declarations import services as declarations
 from ..extensions import db
-from ..grading.services import save_grade
+from ..grading.services import save_grade, stored_maximum
 from ..lti import services as lti
 from ..lti.models import Platform
 
@@ -172,7 +172,8 @@ def seed_class(platform: Platform, *, context: dict[str, Any], learners: int, ac
                         platform, deployment_id, context, link, sub="demo-class-trainer", name="Alex Dupont",
                         roles=trainer_roles, services=link_services(link["id"])), "fr", 600).session  # the command's only
                 save_grade(launch, activity, row, user, score=10 + (index + number) % 11,
-                           comment="Travail sérieux : objectifs clairs.", from_ai_draft=False)
+                           comment="Travail sérieux : objectifs clairs.", from_ai_draft=False,
+                           maximum=stored_maximum(row))  # no gradebook to ask: the centre's default
                 grades += 1
         db.session.commit()
     return SeededClass(platform_id=platform.id, context_id=context["id"], links=[link["id"] for link in links],

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import current_app, render_template, request
 
+from ..declarations.services import level_named
+from ..lti.deep_linking import POLICY_PARAM
 from ..common.csp import allow_form_action, allow_frames, frame_ancestors
 from ..common.errors import ToolError
 from ..common.i18n import normalise_locale
@@ -63,7 +65,8 @@ def deep_link_return():
     except services.DemoError as exc:
         raise ToolError(str(exc), status=400, code="demo_bad_request") from exc
     gradebook.place_items(items)  # each item with a lineItem gets its gradebook column
-    return render_template("demo/placed.html", items=items)
+    levels = {item["id"]: level_named(item["custom"].get(POLICY_PARAM)) for item in items}
+    return render_template("demo/placed.html", items=items, levels=levels)
 
 
 def gradebook_page():

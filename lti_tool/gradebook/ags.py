@@ -137,6 +137,23 @@ def find_line_item(client: ServiceClient, lineitems_url: str, target: LineItemTa
     return by_resource
 
 
+def line_item_maximum(client: ServiceClient, lineitem_url: str) -> float | None:
+    """The line item's `scoreMaximum` as the platform holds it now (a trainer may have changed
+    the grade item's maximum since the activity was placed); None when the document has none.
+    Raises `ServiceError` when the platform does not answer it."""
+    response = client.request("GET", lineitem_url, accept=LINEITEM_MEDIA_TYPE)
+    if response.status_code != 200:
+        raise client.error(response, "GET lineitem")
+    try:
+        document = response.json()
+    except ValueError:
+        return None
+    value = document.get("scoreMaximum") if isinstance(document, dict) else None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value <= 1_000_000:
+        return None
+    return float(value)
+
+
 def create_line_item(client: ServiceClient, lineitems_url: str, target: LineItemTarget) -> str:
     """POST a new line item bound to the link; its URL."""
     document: dict[str, Any] = {"scoreMaximum": target.score_maximum, "label": target.label or "Mentorat IA",

@@ -1,5 +1,6 @@
 """The gradebook's services: what the app posts to the platform's gradebook (through the outbox),
-what the trainer sees of it, the "send again" button.
+what the trainer sees of it, the "send again" button, and the maximum of a link's grade item as the
+platform holds it now (what grades are given on).
 
 A score is written in the caller's transaction together with the grade or submission it
 reports (one commit); the worker (`worker.drain`) sends it later. Rows of one resource link and
@@ -9,11 +10,13 @@ the latest state; a newer score of the same kind makes older unsent ones of that
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
@@ -23,6 +26,10 @@ from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..common.time import utcnow
+from ..common.network import AddressRefused
+from .ags import SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY, line_item_maximum
+from .client import ServiceClient, ServiceError
+from .token import ServiceTokens, TokenEndpoint, TokenError
 from .models import (
     FAILED,
     NOT_GRADABLE,
@@ -34,6 +41,8 @@ from .models import (
     LinkLineItem,
     ScoreOutbox,
 )
+
+log = logging.getLogger(__name__)
 
 SUBMISSION, QUIZ, GRADE = "submission", "quiz", "grade"
 # kind -> (activityProgress, gradingProgress)
@@ -339,3 +348,53 @@ def waiting_count(link_pk: int, *, session: Session | None = None) -> int:
         select(func.count()).select_from(ScoreOutbox)
         .where(ScoreOutbox.resource_link_pk == link_pk, ScoreOutbox.status.in_(WAITING_STATUSES))
     ).scalar_one()
+
+
+# --- the gradebook's maximum ------------------------------------------------------------------
+
+LINE_ITEM_TTL = 60  # seconds a line item's maximum is reused before the platform is asked again
+
+
+@dataclass(frozen=True)
+class GradebookMaximum:
+    """The maximum of the link's grade item as the platform says it now (`value`), or why it is
+    not known (`reason`: no_service, no_line_item, no_maximum, unavailable)."""
+
+    value: float | None
+    reason: str | None = None
+
+
+def gradebook_maximum(launch: LaunchSession, link: ResourceLink, *,
+                      tokens: ServiceTokens | None = None) -> GradebookMaximum:
+    """Read the `scoreMaximum` of the link's line item (AGS, `lineitem` or `lineitem.readonly`
+    scope), cached LINE_ITEM_TTL per link so that the grading pages do not ask at each click.
+    Never raises: a platform that does not answer gives a reason instead."""
+    store = current_app.extensions["lti_store"]
+    key = f"gradebook:maximum:{link.id}"
+    cached = store.get(key)
+    if isinstance(cached, dict):
+        return GradebookMaximum(cached.get("value"), cached.get("reason"))
+    found = _read_maximum(launch, link, tokens)
+    store.set(key, {"value": found.value, "reason": found.reason}, LINE_ITEM_TTL)
+    return found
+
+
+def _read_maximum(launch: LaunchSession, link: ResourceLink, tokens: ServiceTokens | None) -> GradebookMaximum:
+    claim = launch.services.get("ags") if isinstance(launch.services, dict) else None
+    if not isinstance(claim, dict):
+        return GradebookMaximum(None, "no_service")
+    url = link.lineitem_url or db.session.execute(
+        select(LinkLineItem.url).where(LinkLineItem.resource_link_pk == link.id)).scalar_one_or_none()
+    if not url:
+        return GradebookMaximum(None, "no_line_item")
+    scopes = [s for s in (SCOPE_LINEITEM, SCOPE_LINEITEM_READONLY) if s in (claim.get("scope") or [])]
+    if not scopes:
+        return GradebookMaximum(None, "unavailable")
+    client = ServiceClient(tokens or ServiceTokens.for_app(), TokenEndpoint.of(launch.platform), scopes[:1])
+    try:
+        value = line_item_maximum(client, url)
+    except (ServiceError, TokenError, AddressRefused) as exc:
+        log.warning("line item maximum unavailable", extra={"platform_id": link.platform_id,
+                                                            "error": type(exc).__name__})
+        return GradebookMaximum(None, "unavailable")
+    return GradebookMaximum(value, None if value is not None else "no_maximum")

@@ -18,7 +18,7 @@ from ..common.i18n import lazy_gettext as _l
 from ..common.errors import ToolError
 from ..extensions import db
 from ..gradebook.nrps import RosterUnavailable, learner_roster
-from ..gradebook.services import State, outbox_state, post_grade
+from ..gradebook.services import State, gradebook_maximum, outbox_state, post_grade
 from ..lti.deep_linking import SCORE_MAXIMUM_PARAM
 from ..lti.models import LaunchSession, LtiUser, ResourceLink
 from ..lti.services import user_pks_by_sub
@@ -31,17 +31,34 @@ from .models import Grade
 if TYPE_CHECKING:
     from ..activities.models import Activity
 
-DEFAULT_SCORE_MAXIMUM = 100.0
-
-
-def score_maximum(link: ResourceLink) -> float:
+def stored_maximum(link: ResourceLink) -> float:
     """The maximum the trainer chose when placing the activity (a custom parameter the Deep
-    Linking response set); 100 otherwise. The platform rescales to its grade item's maximum."""
+    Linking response set); the centre's default maximum (20 unless it set another) otherwise."""
     try:
-        value = float((link.custom or {}).get(SCORE_MAXIMUM_PARAM, DEFAULT_SCORE_MAXIMUM))
-    except (TypeError, ValueError):
-        return DEFAULT_SCORE_MAXIMUM
-    return value if 0 < value <= 10_000 else DEFAULT_SCORE_MAXIMUM
+        value = float((link.custom or {})[SCORE_MAXIMUM_PARAM])
+    except (KeyError, TypeError, ValueError):
+        return policy.centre_score_maximum(link.platform_id)
+    return value if 0 < value <= 10_000 else policy.centre_score_maximum(link.platform_id)
+
+
+@dataclass(frozen=True)
+class GradingScale:
+    """What the trainer grades out of: the gradebook's maximum as the platform says it now (a
+    teacher may change the grade item's maximum in Moodle after placing the activity), else the
+    stored one, with the reason (`fallback`) the platform's could not be read."""
+
+    maximum: float
+    from_gradebook: bool
+    fallback: str | None = None  # no_service | no_line_item | no_maximum | unavailable
+
+
+def grading_scale(launch: LaunchSession, link: ResourceLink) -> GradingScale:
+    """The scale grades are given, shown and sent on (see GradingScale). May ask the platform
+    (cached briefly): call it before writing."""
+    read = gradebook_maximum(launch, link)
+    if read.value is not None:
+        return GradingScale(read.value, True)
+    return GradingScale(stored_maximum(link), False, read.reason)
 
 
 def latest_grades(activity_ids) -> dict[int, dict[int, Grade]]:
@@ -205,11 +222,11 @@ def _is_unedited_ai_draft(launch: LaunchSession, user_pk: int, comment: str) -> 
 
 
 def save_grade(launch: LaunchSession, activity: Activity, link: ResourceLink, learner: LtiUser, *, score: float,
-               comment: str, from_ai_draft: bool) -> Grade:
-    """Record the trainer's grade of the learner's latest submission and queue it for the
-    platform's gradebook, in the caller's transaction. An AI draft comment saved word for word
-    (spacing aside) is refused. Flushes."""
-    maximum = score_maximum(link)
+               comment: str, from_ai_draft: bool, maximum: float) -> Grade:
+    """Record the trainer's grade of the learner's latest submission out of `maximum` (the
+    grading scale, `grading_scale`) and queue it for the platform's gradebook on that scale, in
+    the caller's transaction. An AI draft comment saved word for word (spacing aside) is
+    refused. Flushes."""
     if not 0 <= score <= maximum:
         message = _l("The score must be between 0 and %(max)s.", max=_number(maximum))
         raise ToolError(message, status=422, code="score_out_of_range", fields={"score": message})

@@ -5,11 +5,12 @@ A trainer reaches only the learners of the link they launched; a learner only th
 
 from __future__ import annotations
 
-from flask import g, redirect, render_template, request, url_for
+from flask import g, get_template_attribute, redirect, render_template, request, url_for
 
 from ..activities.hooks import Panel
 from ..activities.services import course_names, launched_activity
 from ..common.errors import ToolError
+from ..common.markdown import plain_text
 from ..common.http import json_api, json_body
 from ..common.schemas import load_or_422
 from ..common.i18n import lazy_gettext as _l
@@ -21,7 +22,8 @@ from ..gradebook.services import outbox_state, retry_all_failed, retry_failed
 from ..llm import services as llm
 from ..lti.access import current_launch, launch_required
 from . import services
-from .schemas import GradeOut, GradeSchema, RosterRowOut
+from .schemas import (DraftCommentOut, GradeSavedOut, GradeSchema, MyGradeOut, OutboxStateOut, RequeuedOut, RosterOut,
+                      RosterQuerySchema, RosterRowOut)
 
 STAFF = ("trainer", "admin")
 
@@ -43,7 +45,7 @@ def roster_page():
     link = session.resource_link
     return render_template("grading/roster.html", launch=session, token=g.launch_token, link=link, roster=result,
                            rows=rows, status=status, flag=flag, statuses=services.STATUSES, flags=services.FLAGS,
-                           labels=labels(), maximum=services.score_maximum(link),
+                           labels=labels(),
                            policy=policy.policy_for(activity, link))
 
 
@@ -64,11 +66,12 @@ def overview_page():
     return redirect(url_for("grading.roster_page", token=g.launch_token, **request.args), code=301)
 
 
-@json_api
+@json_api("The roster of the link's learners, as codes (`user` null: never launched the tool)",
+          query=RosterQuerySchema, out=RosterOut, errors=(404, 409))
 @launch_required(*STAFF)
 def overview_json():
     _session, _activity, _roster_all, rows, _status, _flag = _roster()
-    return {"learners": RosterRowOut(many=True).dump(rows)}
+    return RosterOut().dump({"learners": rows})
 
 
 # The spreadsheet export: a column per key of RosterRowOut, headed in the interface's language;
@@ -98,14 +101,16 @@ def grading_page(user_pk: int):
     rows = services.roster(session, activity, link).rows
     next_pk = services.next_to_grade(rows, user_pk)
     grade = services.latest_grade(activity, user_pk)
+    scale = services.grading_scale(session, link)
     return render_template("grading/grade.html", launch=session, token=g.launch_token, link=link, learner=learner,
                            submission=versions[0] if versions else None, versions=versions, grade=grade,
                            send=outbox_state(link.id, [user_pk]).get(user_pk), labels=labels(),
-                           maximum=services.score_maximum(link), next_pk=next_pk,
+                           maximum=scale.maximum, scale=scale, next_pk=next_pk,
                            policy=policy.policy_for(activity, link))
 
 
-@json_api
+@json_api("Grade a learner, the score sent to the platform's gradebook", body=GradeSchema, out=GradeSavedOut,
+          status=201, errors=(404, 409), example={"score": 15, "comment": "Clear goals; date the steps."})
 @launch_required(*STAFF)
 def save_grade(user_pk: int):
     session = current_launch()
@@ -116,19 +121,27 @@ def save_grade(user_pk: int):
     # The roster may ask the platform (NRPS): read it before writing, so that no write transaction
     # waits on the network. Who comes next does not depend on this learner's new grade.
     next_pk = services.next_to_grade(services.roster(session, activity, link).rows, user_pk)
+    maximum = services.grading_scale(session, link).maximum  # the platform's, as the page showed it
     grade = services.save_grade(session, activity, link, learner, score=data["score"], comment=data["comment"],
-                                from_ai_draft=data["from_ai_draft"])
-    return {"grade": GradeOut().dump(grade),
-            "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
-            "roster_url": url_for("grading.roster_page", token=g.launch_token)}, 201
+                                from_ai_draft=data["from_ai_draft"], maximum=maximum)
+    # Where the new grade stands in the gradebook (waiting to be sent): the page replaces the
+    # line it showed, which spoke of the submission ("waits for grading") or of an older grade.
+    send_state = get_template_attribute("grading/_send.html", "send_state")(
+        outbox_state(link.id, [user_pk]).get(user_pk), g.launch_token)
+    return GradeSavedOut().dump({
+        "grade": grade, "send_state": str(send_state),
+        "next_url": url_for("grading.grading_page", token=g.launch_token, user_pk=next_pk) if next_pk else None,
+        "roster_url": url_for("grading.roster_page", token=g.launch_token)}), 201
 
 
 WWW_EBI = {
     "fr": "Rédige un commentaire pour l'apprenant en deux parties titrées « Ce qui a bien fonctionné » "
           "(WWW) et « Ce serait encore mieux si » (EBI), trois points au plus chacune. "
-          "Vouvoie l'apprenant et appuie-toi seulement sur le travail ci-dessous.",
+          "Vouvoie l'apprenant et appuie-toi seulement sur le travail ci-dessous. Écris en texte simple, "
+          "sans Markdown (ni #, ni **) : chaque titre sur sa ligne, chaque point sur une ligne commençant par « - ».",
     "en": "Write a comment for the learner in two titled parts, \"What went well\" (WWW) and \"Even better "
-          "if\" (EBI), three points at most each. Rely only on the work below.",
+          "if\" (EBI), three points at most each. Rely only on the work below. Write plain text, no Markdown "
+          "(no # or **): each title on its own line, each point on a line starting with \"- \".",
 }
 
 
@@ -149,7 +162,8 @@ def _flatten_answers(value, label: str = "") -> list[str]:
     return [f"- {label}: {text}" if label else f"- {text}"] if text else []
 
 
-@json_api
+@json_api("An AI draft of the comment on a learner's latest version", out=DraftCommentOut,
+          errors=(403, 404, 409, 429, 503))
 @launch_required(*STAFF)
 def draft_comment(user_pk: int):
     """An AI draft of the comment, structured WWW / EBI; the trainer edits it before saving. The
@@ -168,11 +182,13 @@ def draft_comment(user_pk: int):
     except ToolError:
         db.session.commit()  # the failed call stays in the AI log, though the request answers an error
         raise
-    services.remember_ai_draft(session, user_pk, result.text)
-    return {"text": result.text, "demo": result.is_demo, "call_id": result.call_id}
+    # The comment is plain text (the gradebook shows it so): a model's Markdown marks go.
+    text = plain_text(result.text)
+    services.remember_ai_draft(session, user_pk, text)
+    return DraftCommentOut().dump({"text": text, "demo": result.is_demo, "call_id": result.call_id})
 
 
-@json_api
+@json_api("Send a grade the gradebook did not take again", out=OutboxStateOut, errors=(404, 409))
 @launch_required(*STAFF)
 def retry(row_id: int):
     session = current_launch()
@@ -180,10 +196,10 @@ def retry(row_id: int):
     state = retry_failed(row_id, link_pk=session.resource_link.id)
     if state is None:
         raise ToolError(_l("There is no failed grade to send again here."), status=404, code="unknown_outbox_row")
-    return {"status": state.status}
+    return OutboxStateOut().dump(state)
 
 
-@json_api
+@json_api("Send every grade of the link the gradebook did not take again", out=RequeuedOut, errors=(404, 409))
 @launch_required(*STAFF)
 def retry_all():
     """Send again every score of the link the roster shows as not sent (after the trainer fixed
@@ -191,16 +207,20 @@ def retry_all():
     session = current_launch()
     launched_activity(session)  # refused unless the launch's link delivers an activity
     requeued = retry_all_failed(session.resource_link.id)
-    return {"requeued": requeued}
+    return RequeuedOut().dump({"requeued": requeued})
 
 
-@json_api
 @launch_required()
 def my_grade():
+    """The learner's latest grade: JSON for a program that asks for it (`Accept: application/json`),
+    else a page for the person who opened the address in a browser."""
     session = current_launch()
     _catalogue, activity = launched_activity(session)
     grade = services.latest_grade(activity, session.user_pk)
-    return {"grade": GradeOut().dump(grade) if grade is not None else None}
+    if request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json":
+        return MyGradeOut().dump({"grade": grade})
+    return render_template("grading/my_grade.html", launch=session, token=g.launch_token,
+                           link=session.resource_link, grade=grade)
 
 
 def activity_panels(page) -> list[Panel]:

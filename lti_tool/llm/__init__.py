@@ -8,7 +8,8 @@
         stream.completion
 
 The provider modules are imported here so that they register; they import their SDK only when a
-provider is built.
+provider is built. Under gunicorn the master imports both SDKs before forking its workers
+(gunicorn.conf.py), which then share one copy.
 """
 
 from . import fake, mistral, openai_compat  # noqa: F401  (registration)

@@ -4,9 +4,12 @@ It is the default so that the tool runs with no account and no network, and so t
 demos are repeatable: the same messages always give the same answer. The interface labels its
 answers as a demonstration (`is_demo`); the text itself stays a plain answer.
 
-Two kinds of answers: in a role play (the system prompt asks to play a character) the "character"
-replies in the first person to the last user message; otherwise a short list of suggestions built
-on the key words of the last user message.
+Each prompt gets the shape it asks for: in a role play (the system prompt asks to play a
+character) the fake plays that character — a client, a colleague, a mentor or an apprentice, as
+the exercise describes it — reacting to what the learner said without repeating it; a trainer's
+feedback draft comes in the two titled parts its instructions ask for (what went well / even better
+if); the connection test answers "OK"; anything else gets a short list of suggestions built on the
+key words of the last user message.
 """
 
 from __future__ import annotations
@@ -72,6 +75,7 @@ class _Prompt:
     last_user: str
     french: bool
     seed: int
+    turns: int = 0  # how many times the learner spoke
 
 
 @register("fake")
@@ -139,6 +143,11 @@ class FakeProvider(LLMProvider):
 def demo_answer(messages: Sequence[ChatMessage]) -> str:
     """The demonstration answer to `messages`: a pure function of the messages."""
     prompt = _read(messages)
+    lowered = prompt.system.lower()
+    if "reply only: ok" in lowered or "réponds seulement : ok" in lowered:
+        return "OK"  # the connection test
+    if any(marker in lowered for marker in _FEEDBACK_MARKERS):
+        return _feedback(prompt)
     if _is_role_play(prompt.system):
         return _in_character(prompt)
     return _suggestions(prompt)
@@ -156,6 +165,7 @@ def _read(messages: Sequence[ChatMessage]) -> _Prompt:
         last_user=last_user,
         french=_looks_french(last_user or system),
         seed=int.from_bytes(digest[:8], "big"),
+        turns=len(users),
     )
 
 
@@ -207,47 +217,175 @@ def _pick(options: Sequence[str], seed: int, salt: int = 0) -> str:
     return options[(seed >> (salt * 5)) % len(options)]
 
 
-_REPLIES_FR = (
-    "Euh… d'accord. Quand vous dites « {quote} », vous voulez dire que je dois faire autrement "
-    "dès demain ? Honnêtement, je ne vois pas encore par où commencer. Vous pourriez me montrer "
-    "un exemple concret ?",
-    "Je comprends : « {quote} ». Mais de mon côté, j'ai l'impression de faire déjà beaucoup "
-    "d'efforts… C'est quoi, pour vous, la priorité cette semaine ?",
-    "Ah. Je ne m'attendais pas à ça. « {quote} »… Ça me stresse un peu, pour être franc. On peut "
-    "fixer ensemble un objectif précis, avec une date pour faire le point ?",
-    "D'accord… « {quote} », c'est noté. Par contre, personne ne m'avait expliqué comment on fait "
-    "ici. Si vous me montrez une fois, je peux essayer seul la prochaine fois.",
+# The character a role play's system prompt describes (prompts.ROLE_PLAY: "Tu joues ce
+# personnage : …" / "You play this character: …"), by what it is: the fake plays that part.
+_CHARACTER_LINE = re.compile(r"(?:personnage\s*:|play this character:)\s*(?P<text>[^\n]+)", re.IGNORECASE)
+_ARCHETYPES = (  # first match wins: a colleague's description may mention clients and apprentices
+    ("colleague", ("collègue", "colleague", "coworker")),
+    ("client", ("client", "customer", "guest")),
+    ("mentor", ("mentor", "tuteur", "tutrice", "tutor")),
+    ("apprentice", ("apprenti", "apprentice", "alternant", "mentee", "trainee")),
 )
-_REPLIES_EN = (
-    "Er… okay. When you say \"{quote}\", do you mean I should do it differently from tomorrow? "
-    "Honestly, I don't really know where to start. Could you show me a concrete example?",
-    "I get it: \"{quote}\". But I feel like I'm already trying hard… What would be the priority "
-    "for you this week?",
-    "Oh. I didn't expect that. \"{quote}\"… It stresses me out a bit, to be honest. Could we set "
-    "a clear goal together, with a date to check how it's going?",
-    "Okay… \"{quote}\", noted. But nobody ever told me how it's done here. If you show me once, "
-    "I can try on my own next time.",
-)
-_OPENERS_FR = ("Vous vouliez me voir ?", "On m'a dit de passer vous voir, c'est ça ?")
-_OPENERS_EN = ("You wanted to see me?", "I was told to come and see you, right?")
+# What the learner says that the character reacts to (stems, lower case).
+_REASSURING = ("désolé", "desole", "excus", "pardon", "comprends", "sorry", "apolog", "understand")
+_OFFERS = ("propos", "offr", "geste", "rembours", "réduc", "reduc", "surclass", "chambre", "offer", "refund",
+           "discount", "upgrade", "compens")
+_SAFER_WAYS = ("anonym", "pseudonym", "local", "interne", "entreprise", "retir", "supprim", "enlev", "masqu",
+               "internal", "remove", "company", "in-house", "on-premise", "redact")
+
+_LINES = {
+    ("client", "fr"): {
+        "open": "Bonsoir. J'ai un problème avec ma réservation, et j'aimerais qu'on le règle maintenant.",
+        "push": ("Je ne veux pas d'explications, je veux une solution. J'ai payé pour une vue sur la mer, "
+                 "pas pour une vue sur le parking.",
+                 "Vous me dites ça, mais concrètement ? Qu'est-ce que vous me proposez ce soir ?",
+                 "Écoutez, c'est mon seul week-end de vacances. Je ne vais pas le passer dans cette chambre."),
+        "soften": ("Bon… merci de le reconnaître, au moins. Qu'est-ce que vous pouvez faire pour moi, exactement ?",
+                   "D'accord, je vous écoute. Mais je veux être sûr que ce sera réglé demain matin au plus tard."),
+        "settle": ("Bon, ça me paraît correct. Vous pouvez me le confirmer par écrit ? Je veux être sûr que "
+                   "personne ne reviendra dessus demain.",
+                   "Très bien, j'accepte. Merci de vous en être occupé sans me renvoyer d'un service à l'autre."),
+    },
+    ("client", "en"): {
+        "open": "Good evening. There's a problem with my booking and I'd like it sorted out now.",
+        "push": ("I don't want explanations, I want a solution. I paid for a sea view, not a car-park view.",
+                 "That's what you say, but what are you actually offering me tonight?",
+                 "Look, this is my only weekend off. I'm not spending it in this room."),
+        "soften": ("Well… thank you for admitting it, at least. What exactly can you do for me?",
+                   "All right, I'm listening. But I want it sorted by tomorrow morning at the latest."),
+        "settle": ("Fine, that sounds fair. Can you confirm it in writing? I don't want anyone to go back on it.",
+                   "All right, I accept. Thank you for dealing with it instead of sending me from desk to desk."),
+    },
+    ("colleague", "fr"): {
+        "open": "Salut ! Tu aurais deux minutes ? J'ai un service à te demander pour la réunion de demain.",
+        "push": ("Franchement, tout le monde le fait. C'est juste un résumé, personne ne va lire ce qu'on colle dedans.",
+                 "Je comprends l'idée, mais je n'ai pas le temps de tout relire à la main. Tu as une meilleure solution ?",
+                 "Ça reste théorique, non ? On n'a jamais eu de problème jusqu'ici."),
+        "soften": ("Ah, vu comme ça… Je n'avais pas pensé aux bilans des apprentis. Tu ferais comment, toi ?",),
+        "settle": ("D'accord, ça me va si ça ne prend pas la journée. On enlève les noms et les infos clients, et "
+                   "tu me montres comment faire la première fois ?",
+                   "OK, je préfère ça finalement. Tu peux m'envoyer la marche à suivre pour que je le refasse seul ?"),
+    },
+    ("colleague", "en"): {
+        "open": "Hi! Have you got two minutes? I need a favour for tomorrow's meeting.",
+        "push": ("Honestly, everybody does it. It's just a summary, nobody reads what we paste in there.",
+                 "I get the point, but I don't have time to go through it all by hand. Have you got a better idea?",
+                 "That's all theory, isn't it? We've never had a problem so far."),
+        "soften": ("Oh, put like that… I hadn't thought about the apprentices' reviews. How would you do it?",),
+        "settle": ("All right, fine by me if it doesn't take all day. We take out the names and the client details, "
+                   "and you show me how the first time?",
+                   "OK, I'd rather do that after all. Can you send me the steps so I can do it myself next time?"),
+    },
+    ("mentor", "fr"): {
+        "open": "Bonjour ! On a un moment tous les deux. Comment ça se passe pour toi en ce moment ?",
+        "push": ("Merci de m'en parler. Qu'est-ce qui a été le plus difficile pour toi dans cette situation ?",
+                 "Je vois. Et toi, qu'est-ce que tu aurais aimé qu'il se passe ?",
+                 "C'est une situation que beaucoup d'apprentis rencontrent. Qu'est-ce que tu as déjà essayé ?",
+                 "D'accord. Si on choisissait une petite chose à tenter cette semaine, ce serait laquelle ?"),
+        "soften": ("Ce n'est pas facile d'en parler, tu as bien fait. Prenons le temps d'y voir clair ensemble.",),
+        "settle": ("On fait le point la semaine prochaine pour voir comment ça s'est passé ? Tu peux venir me voir "
+                   "avant si besoin.",),
+    },
+    ("mentor", "en"): {
+        "open": "Hello! We have a moment together. How are things going for you at the moment?",
+        "push": ("Thanks for telling me. What was the hardest part of that situation for you?",
+                 "I see. And what would you have liked to happen?",
+                 "Many apprentices go through this. What have you tried so far?",
+                 "All right. If we picked one small thing to try this week, what would it be?"),
+        "soften": ("It's not easy to talk about, you did well to bring it up. Let's look at it together.",),
+        "settle": ("Shall we check how it went next week? Come and see me before then if you need to.",),
+    },
+    ("apprentice", "fr"): {
+        "open": "Vous vouliez me voir ?",
+        "push": ("Euh… d'accord. Je dois faire autrement dès demain, c'est ça ? Honnêtement, je ne vois pas "
+                 "encore par où commencer. Vous pourriez me montrer un exemple concret ?",
+                 "Je comprends. Mais de mon côté, j'ai l'impression de faire déjà beaucoup d'efforts… C'est quoi, "
+                 "pour vous, la priorité cette semaine ?",
+                 "Ah. Je ne m'attendais pas à ça. Ça me stresse un peu, pour être franc. On peut fixer ensemble "
+                 "un objectif précis, avec une date pour faire le point ?"),
+        "soften": ("D'accord, merci de me le dire comme ça. Personne ne m'avait expliqué comment on fait ici.",),
+        "settle": ("OK, je vais essayer. Si vous me montrez une fois, je peux le faire seul la prochaine fois.",),
+    },
+    ("apprentice", "en"): {
+        "open": "You wanted to see me?",
+        "push": ("Er… okay. So I should do it differently from tomorrow? Honestly, I don't really know where to "
+                 "start. Could you show me a concrete example?",
+                 "I get it. But I feel like I'm already trying hard… What would be the priority for you this week?",
+                 "Oh. I didn't expect that. It stresses me out a bit, to be honest. Could we set a clear goal "
+                 "together, with a date to check how it's going?"),
+        "soften": ("Okay, thanks for putting it that way. Nobody ever told me how it's done here.",),
+        "settle": ("Okay, I'll give it a go. If you show me once, I can do it on my own next time.",),
+    },
+}
+
+
+def _archetype(system: str) -> str:
+    match = _CHARACTER_LINE.search(system)
+    described = (match.group("text") if match else system).lower()
+    for archetype, words in _ARCHETYPES:
+        if any(word in described for word in words):
+            return archetype
+    return "apprentice"
 
 
 def _in_character(prompt: _Prompt) -> str:
-    french = prompt.french
+    """The character's reply: what that kind of character (a client, a colleague, a mentor, an
+    apprentice) says at this point of the conversation, reacting to what the learner said
+    (an apology, an offer, a safer way of doing things) without repeating it back."""
+    lang = "fr" if prompt.french else "en"
+    archetype = _archetype(prompt.system)
+    lines = _LINES[(archetype, lang)]
     if not prompt.last_user:
-        name = _character_name(prompt.system)
-        if french:
-            greeting = f"Bonjour, c'est {name}. " if name else "Bonjour… "
-        else:
-            greeting = f"Hi, it's {name}. " if name else "Hello… "
-        return greeting + _pick(_OPENERS_FR if french else _OPENERS_EN, prompt.seed)
-    said = prompt.last_user
-    name = _character_name(prompt.system)
-    if name and said.lower().startswith(name.lower() + ","):
-        # "Lucas, you were late…": the character does not quote its own name back.
-        said = said[len(name) + 1 :].strip()
-    template = _pick(_REPLIES_FR if french else _REPLIES_EN, prompt.seed)
-    return template.format(quote=_quote(said or prompt.last_user))
+        name = _character_name(prompt.system) if archetype == "apprentice" else None
+        greeting = (f"Bonjour, c'est {name}. " if lang == "fr" else f"Hi, it's {name}. ") if name else ""
+        return greeting + lines["open"]
+    said = prompt.last_user.lower()
+    turn = prompt.turns
+    if archetype == "colleague":
+        convinced = any(stem in said for stem in _SAFER_WAYS)
+        key = "settle" if convinced else ("soften" if any(s in said for s in _REASSURING) and turn > 1 else "push")
+    elif archetype == "client":
+        offered = any(stem in said for stem in _OFFERS)
+        key = "settle" if offered and turn > 1 else ("soften" if offered or any(s in said for s in _REASSURING)
+                                                      else "push")
+    elif archetype == "mentor":
+        key = "settle" if turn >= 4 else ("soften" if turn == 1 else "push")
+    else:
+        key = "settle" if turn >= 3 else ("soften" if any(s in said for s in _REASSURING) else "push")
+    options = lines[key]
+    return options[(turn - 1 + prompt.seed % 2) % len(options)] if key == "push" else options[prompt.seed % len(options)]
+
+
+# The trainer's feedback draft (grading): the two titled parts the instructions ask for, in plain
+# text (the comment goes to the gradebook as it is), drawn from the work's exercise titles.
+_WWW = {"fr": "Ce qui a bien fonctionné", "en": "What went well"}
+_EBI = {"fr": "Ce serait encore mieux si", "en": "Even better if"}
+_FEEDBACK_MARKERS = ("ce qui a bien fonctionné", "what went well")
+_TITLE = re.compile(r"^##\s+(?P<title>.+)$", re.MULTILINE)
+
+
+def _feedback(prompt: _Prompt) -> str:
+    lang = "fr" if "ce qui a bien fonctionné" in prompt.system.lower() else "en"
+    titles = [m.group("title").strip() for m in _TITLE.finditer(prompt.last_user)][:3]
+    answered = len(re.findall(r"^- ", prompt.last_user, re.MULTILINE))
+    if lang == "fr":
+        well = [f"Vous avez traité « {title} » avec des réponses personnelles et concrètes." for title in titles[:2]] \
+            or ["Vous avez rendu un travail complet, dans les délais."]
+        well.append(f"Vos {answered} réponses s'appuient sur votre situation de travail." if answered > 1
+                    else "Votre réponse s'appuie sur votre situation de travail.")
+        better = [f"vous illustriez « {titles[-1]} » par un exemple précis tiré d'une situation récente ;" if titles
+                  else "vous illustriez vos réponses par un exemple précis tiré d'une situation récente ;",
+                  "vous indiquiez comment vous vérifierez que l'action a fonctionné (un critère, une date)."]
+    else:
+        well = [f"You worked through \"{title}\" with personal, concrete answers." for title in titles[:2]] \
+            or ["You handed in complete work, on time."]
+        well.append(f"Your {answered} answers build on your own work situation." if answered > 1
+                    else "Your answer builds on your own work situation.")
+        better = [f"you illustrated \"{titles[-1]}\" with a precise example from a recent situation;" if titles
+                  else "you illustrated your answers with a precise example from a recent situation;",
+                  "you said how you will check that the action worked (a criterion, a date)."]
+    lines = [_WWW[lang]] + [f"- {line}" for line in well] + ["", _EBI[lang]] + [f"- {line}" for line in better]
+    return "\n".join(lines)
 
 
 _INTROS_FR = ("Quelques pistes à propos de « {quote} » :", "Voici comment aborder « {quote} » :")
@@ -278,12 +416,34 @@ _CLOSINGS_EN = (
 )
 
 
+_NUMBERS = {"deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7,
+            "two": 2, "three": 3, "four": 4, "five": 5, "seven": 7}
+_ASKED_COUNT = re.compile(r"\b(?P<n>[2-7]|" + "|".join(_NUMBERS) + r")\s+(?:[^\W\d_]+\s+){0,2}?"
+                          r"(?:idées|questions|points|pistes|étapes|conseils|exemples|objectifs|actions|"
+                          r"ideas|questions|points|steps|tips|examples|goals|actions)\b", re.IGNORECASE)
+
+
+def _asked_count(text: str) -> int | None:
+    """How many items the prompt asks for ("3 questions", "cinq idées"), if it says."""
+    match = _ASKED_COUNT.search(text)
+    if not match:
+        return None
+    word = match.group("n").lower()
+    return int(word) if word.isdigit() else _NUMBERS.get(word)
+
+
 def _suggestions(prompt: _Prompt) -> str:
+    """A list of suggestions on the question's key words; as many as the prompt asks for when it
+    says ("donne-moi 5 idées"), so that a precise prompt gets a visibly different answer from a
+    vague one (the prompt transformation exercise compares the two)."""
     french = prompt.french
     subject = prompt.last_user or prompt.system
-    keywords = _keywords(subject)
+    wanted = _asked_count(subject)
+    keywords = _keywords(subject, limit=wanted or 3)
     bullets = _BULLETS_FR if french else _BULLETS_EN
     start = prompt.seed % len(bullets)
+    if wanted and keywords:
+        keywords = [keywords[index % len(keywords)] for index in range(wanted)]
     lines = [
         bullets[(start + index) % len(bullets)].format(keyword=keyword[:1].upper() + keyword[1:])
         for index, keyword in enumerate(keywords)

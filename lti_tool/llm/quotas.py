@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
+from flask_babel import ngettext
 from sqlalchemy import case, func, select
 
 from ..common.i18n import lazy_gettext as _l
@@ -110,8 +111,11 @@ def check_quotas(platform_id: int, user_pk: int, role: str, quotas: Quotas) -> N
     if role == "learner" and (quotas.learner_daily_calls or quotas.learner_daily_tokens):
         calls, tokens = usage_since(platform_id, now.replace(hour=0, minute=0, second=0, microsecond=0), user_pk)
         if quotas.learner_daily_calls and calls >= quotas.learner_daily_calls:
-            raise QuotaReached(_l("You have reached today's limit of %(n)s calls to the AI assistant. Your work "
-                                  "is kept: the assistant is available again tomorrow.", n=quotas.learner_daily_calls))
+            raise QuotaReached(ngettext(
+                "You have reached today's limit of %(num)s call to the AI assistant. Your work is kept: the "
+                "assistant is available again tomorrow.",
+                "You have reached today's limit of %(num)s calls to the AI assistant. Your work is kept: the "
+                "assistant is available again tomorrow.", quotas.learner_daily_calls))
         if quotas.learner_daily_tokens and tokens >= quotas.learner_daily_tokens:
             raise QuotaReached(_l("You have used today's allowance of the AI assistant. Your work is kept: the "
                                   "assistant is available again tomorrow."))

@@ -31,12 +31,13 @@ from typing import Any
 
 from sqlalchemy import func, or_, select, update
 
+from ..common.markdown import answer_html
 from ..common.errors import ToolError
 from ..common.i18n import lazy_gettext as _l
 from ..extensions import db
 from ..common.time import months_before, utcnow
 from ..lti.models import LaunchSession, Platform
-from .base import ChatMessage, Completion, CompletionStream, ProviderSettings
+from .base import ChatMessage, Completion, CompletionStream, LLMProvider, ProviderSettings
 from .errors import LLMCircuitOpen, LLMError
 from .centre import (
     centre_config,
@@ -248,34 +249,56 @@ class ChatResult:
 
 
 class ChatStream:
-    """A streamed answer. `events()` yields ("delta", {"text"}) with names restored, then one
-    ("done", {"call_id", "usage", …}) or ("error", {"code", "message", "call_id"}). Closing the
-    generator early (the user pressed stop, or went away) closes the provider's stream and logs
-    what had arrived with outcome `stopped`. The row is flushed, not committed."""
+    """A streamed answer, in two steps. `start()` sends the request and waits for the first words:
+    a failure before them raises ProviderFailure, logged. `events()` then yields ("delta", {"text"})
+    with names restored, then one ("done", {"call_id", "usage", …}) or ("error", {"code",
+    "message", "call_id"}). Closing the generator early (the user pressed stop, or went away)
+    closes the provider's stream and logs what had arrived with outcome `stopped`. The row is
+    flushed, not committed.
 
-    def __init__(self, stream: CompletionStream, guard: Pseudonymiser, pending: PendingCall, mode: str | None,
-                 is_demo: bool) -> None:
-        self._stream = stream
+    Neither step reads the database: the caller can end its transaction and give its connection
+    back between `chat()` and `start()`, and the AI log row at the end is then a transaction of
+    its own."""
+
+    def __init__(self, provider: LLMProvider, sent: list[ChatMessage], guard: Pseudonymiser, pending: PendingCall,
+                 mode: str | None) -> None:
+        self._provider = provider
+        self._sent = sent
+        self._stream: CompletionStream | None = None
         self._guard = guard
         self._pending = pending
         self.mode = mode
-        self.is_demo = is_demo
+        self.is_demo = provider.is_demo
 
     @property
     def call_id(self) -> int | None:
         return self._pending.call_id
 
+    def start(self) -> None:
+        """Send the request and wait for the first words (retries and circuit breaker included).
+        Raises ProviderFailure, its call logged (flushed), when the answer cannot start."""
+        started = time.perf_counter()
+        try:
+            self._stream = self._provider.stream(self._sent)
+        except LLMError as exc:
+            raise self._pending.fail(exc, started) from None
+
     def events(self) -> Iterator[tuple[str, dict[str, Any]]]:
+        if self._stream is None:
+            raise RuntimeError("ChatStream.start() sends the request: call it before events()")
         restorer = StreamRestorer(self._guard)
         outcome: str | None = None
         error: LLMError | None = None
+        answer: list[str] = []  # what the reader was shown, names put back
         try:
             for delta in self._stream:
                 shown = restorer.feed(delta)
                 if shown:
+                    answer.append(shown)
                     yield "delta", {"text": shown}
             tail = restorer.flush()
             if tail:
+                answer.append(tail)
                 yield "delta", {"text": tail}
             outcome = "ok"
         except GeneratorExit:
@@ -299,7 +322,9 @@ class ChatStream:
         yield "done", {"call_id": self.call_id, "provider": completion.provider, "model": completion.model,
                        "usage": {"tokens_in": completion.tokens_in, "tokens_out": completion.tokens_out},
                        "latency_ms": completion.latency_ms, "first_token_ms": completion.first_token_ms,
-                       "finish_reason": completion.finish_reason, "demo": self.is_demo}
+                       "finish_reason": completion.finish_reason, "demo": self.is_demo,
+                       # The whole answer as safe HTML (common.markdown): the page streams text, then shows this.
+                       "html": str(answer_html("".join(answer)))}
 
 
 def _turns(messages: Sequence[Mapping[str, Any] | ChatMessage] | str) -> list[ChatMessage]:
@@ -328,6 +353,9 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
     the system prompt (pseudonymised too), `subject_pk` that learner, whose work the logged call
     then holds. Raises AssistantError (assistant_off 403, quota_reached 429, …) or
     ProviderFailure, after logging it: the caller commits, then lets it propagate. Flushes.
+
+    With `stream`, every check and everything read from the database is done here, and nothing is
+    sent yet: the ChatStream returned sends the request when `start()` is called.
     """
     scope = CallScope.of(launch)
     _check_purpose(scope, purpose)
@@ -361,7 +389,7 @@ def chat(launch: LaunchSession, purpose: str, messages: Sequence[Mapping[str, An
         check_centre_address(row)
         provider = provider_for(settings)
         if stream:
-            return ChatStream(provider.stream(sent), guard, pending, mode, provider.is_demo)
+            return ChatStream(provider, sent, guard, pending, mode)  # sent by its start()
         completion = provider.complete(sent)
     except LLMError as exc:
         raise pending.fail(exc, started) from None

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app, g, redirect, render_template, request, url_for
+from flask_babel import format_decimal
 from marshmallow import ValidationError
 
 from ..common.errors import ToolError
@@ -19,7 +20,7 @@ from ..extensions import db
 from ..lti.access import current_launch, launch_required
 from ..lti.models import LtiUser
 from . import centre, quotas
-from .schemas import LlmConfigSchema, UsageRowOut
+from .schemas import LlmConfigSchema, UsageReportOut
 
 REFUSALS = {
     "non_eu": _l("This endpoint processes requests outside the EU: it is refused. Only the tool's operator can "
@@ -57,7 +58,8 @@ def _form_values(row, settings) -> dict[str, Any]:
     for name in ("temperature", "max_tokens", "timeout", "quota_learner_daily_calls", "quota_learner_daily_tokens",
                  "quota_centre_monthly_calls", "quota_centre_monthly_tokens", "log_retention_months"):
         value = getattr(row, name) if row is not None else None
-        values[name] = "" if value is None else value
+        # Decimals as the reader's language writes them: "0,3" in French.
+        values[name] = "" if value is None else format_decimal(value) if isinstance(value, float) else value
     return values
 
 
@@ -150,13 +152,13 @@ def usage_page():
     return render_template("llm/usage.html", launch=current_launch(), token=g.launch_token, **data)
 
 
-@json_api
+@json_api("The AI assistant's use this month", out=UsageReportOut)
 @launch_required("trainer", "admin")
 def usage_json():
     data = _usage()
-    return {"since": data["since"].isoformat() + "Z", "scope": data["scope"],
-            "rows": UsageRowOut(many=True).dump(data["rows"]),
-            "centre": None if data["scope"] != "centre" else {
-                "calls": data["centre_calls"], "tokens": data["centre_tokens"],
-                "monthly_calls_quota": data["quotas"].centre_monthly_calls,
-                "monthly_tokens_quota": data["quotas"].centre_monthly_tokens}}
+    return UsageReportOut().dump({
+        "since": data["since"].isoformat() + "Z", "scope": data["scope"], "rows": data["rows"],
+        "centre": None if data["scope"] != "centre" else {
+            "calls": data["centre_calls"], "tokens": data["centre_tokens"],
+            "monthly_calls_quota": data["quotas"].centre_monthly_calls,
+            "monthly_tokens_quota": data["quotas"].centre_monthly_tokens}})

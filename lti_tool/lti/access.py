@@ -7,7 +7,7 @@ from functools import wraps
 from flask import g
 
 from ..common.csp import frame_ancestors
-from ..common.i18n import use_locale
+from ..common.i18n import use_locale, use_timezone
 from .errors import LtiRefusal
 from .models import LaunchSession
 from .services import find_launch_session, platform_origins
@@ -30,12 +30,14 @@ def launch_required(*roles: str):
             if session is None or not session.is_live:
                 raise LtiRefusal("session_expired")
             use_locale(session.locale)
+            use_timezone(session.platform.timezone)
             if roles and session.role not in roles:
                 raise LtiRefusal("forbidden_role")
             g.launch = session
             g.launch_token = token
             return view(*args, **kwargs)
 
+        wrapper.launch_roles = roles  # type: ignore[attr-defined]  # read by the API document (lti_tool.openapi)
         return wrapper
 
     return decorator

@@ -26,7 +26,7 @@ WANTED_CLAIMS = ["iss", "sub", "name", "given_name", "family_name"]
 
 NAMES = {"fr": "Mentorat IA", "en": "AI Mentoring"}
 DESCRIPTIONS = {
-    "fr": "Modules de formation sur l'IA dans le tutorat en alternance, déclarations d'usage de l'IA et évaluation.",
+    "fr": "Modules de formation sur l’IA dans le tutorat en alternance, déclarations d’usage de l’IA et évaluation.",
     "en": "Training modules on AI in work-based mentoring, AI-use declarations and grading.",
 }
 

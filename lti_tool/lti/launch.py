@@ -14,7 +14,7 @@ from flask import current_app
 from pylti1p3.contrib.flask import FlaskMessageLaunch
 
 from ..common.csp import frame_ancestors
-from ..common.i18n import normalise_locale, use_locale
+from ..common.i18n import normalise_locale, use_locale, use_timezone
 from .errors import LtiRefusal
 from .registry import PlatformRecord
 from .services import adopt_first_deployment, issuer_origins, platform_origins
@@ -135,6 +135,7 @@ class ToolMessageLaunch(FlaskMessageLaunch):
             raise LtiRefusal("unknown_client_id", detail=client_id)
         self._registration = registration
         frame_ancestors(platform_origins(registration.platform))
+        use_timezone(registration.platform.timezone)
         return self
 
     def get_client_id(self) -> str:

@@ -34,6 +34,8 @@ class Platform(db.Model):
     scopes: Mapped[str] = mapped_column(Text, default="")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The centre's time zone (IANA name) for every time its pages show; None: the operator's TIMEZONE.
+    timezone: Mapped[str | None] = mapped_column(String(64))
 
     deployments: Mapped[list[Deployment]] = relationship(back_populates="platform", cascade="all, delete-orphan")
 

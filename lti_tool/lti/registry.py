@@ -34,6 +34,7 @@ class PlatformRecord:
     key_set_url: str | None
     key_set: dict[str, Any] | None
     deployment_ids: frozenset[str]
+    timezone: str | None = None
 
 
 def _cache() -> dict[str, tuple[float, tuple[PlatformRecord, ...]]]:
@@ -54,7 +55,7 @@ def platforms_of(issuer: str) -> tuple[PlatformRecord, ...]:
         PlatformRecord(
             id=p.id, issuer=p.issuer, client_id=p.client_id, auth_login_url=p.auth_login_url,
             auth_token_url=p.auth_token_url, auth_audience=p.auth_audience, key_set_url=p.key_set_url,
-            key_set=p.key_set, deployment_ids=frozenset(d.deployment_id for d in p.deployments),
+            key_set=p.key_set, deployment_ids=frozenset(d.deployment_id for d in p.deployments), timezone=p.timezone,
         )
         for p in rows
     )

@@ -65,3 +65,11 @@ class ManualPlatformSchema(DeploymentsSchema):
     key_set_url = http_url()
     auth_audience = fields.String(load_default=None)
     name = fields.String(load_default="", validate=validate.Length(max=255))
+
+
+# The tool's public key set (keys.public_jwks), as /lti/jwks gives it.
+JWKS = {"type": "object", "description": "The tool's public keys, RS256 (RFC 7517).", "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": {
+            "type": "object", "required": ["kty", "kid"],
+            "properties": {"kty": {"type": "string"}, "kid": {"type": "string"}, "alg": {"type": "string"},
+                           "use": {"type": "string"}, "n": {"type": "string"}, "e": {"type": "string"}}}}}}

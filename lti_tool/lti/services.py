@@ -141,6 +141,18 @@ def platform_by_keys(issuer: str, client_id: str) -> Platform | None:
     ).scalar_one_or_none()
 
 
+def platform_timezone(platform_id: int) -> str | None:
+    """The centre's time zone (None: the operator's TIMEZONE)."""
+    return db.session.get(Platform, platform_id).timezone
+
+
+def set_platform_timezone(platform_id: int, name: str | None) -> None:
+    """Show the centre's times in `name` (an IANA time zone; None: the operator's). Flushes."""
+    db.session.get(Platform, platform_id).timezone = name
+    db.session.flush()
+    forget_platforms()
+
+
 def platform_user(platform_id: int, user_pk: int) -> LtiUser | None:
     """The user `user_pk` if the platform knows them (never another platform's)."""
     return db.session.execute(select(LtiUser).where(LtiUser.id == user_pk, LtiUser.platform_id == platform_id)

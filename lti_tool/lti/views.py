@@ -13,8 +13,9 @@ from ..common.network import origins_of
 from .dynreg import register_with_platform
 from .errors import LtiRefusal
 from .keys import JWKS_MAX_AGE, public_jwks
+from .schemas import JWKS
 from .landing import landing_page
-from .services import check_invite, consume_invite, open_launch_session, save_platform
+from .services import check_invite, consume_invite, open_launch_session, platform_by_keys, save_platform
 from .launch import message_launch
 from .login import oidc_login
 from .state import lti_cookie_attributes
@@ -54,7 +55,7 @@ def launch():
     return response
 
 
-@json_api
+@json_api("The tool's public keys (JWKS), for platforms to check its signed messages", out=JWKS)
 def jwks():
     keys = public_jwks()
     response = current_app.json.response(keys)
@@ -74,6 +75,10 @@ def register():
         current_app.config["HTTP_TIMEOUT"],
         allow_internal=current_app.config["PLATFORM_ALLOW_INTERNAL_ENDPOINTS"],
     )
+    # Moodle's "Update" of a tool it has (same domain) keeps its client id: the platform is
+    # updated in place, and stays active in Moodle if it was; a new registration is pending there.
+    updated = platform_by_keys(spec.issuer, spec.client_id) is not None
     platform = save_platform(spec)
     consume_invite(invite, platform)
-    return render_template("lti/registered.html", platform=platform, deployment_ids=spec.deployment_ids)
+    return render_template("lti/registered.html", platform=platform, deployment_ids=spec.deployment_ids,
+                           updated=updated)

@@ -46,3 +46,15 @@ class FollowUpRecordOut(BaseSchema):
     user = fields.Integer(attribute="user_pk", allow_none=True)  # null: on the roster, never launched
     course = fields.String()
     activities = fields.List(fields.Nested(ActivityLineOut), attribute="lines")
+
+
+class CourseRecordsOut(BaseSchema):
+    """The follow-up records of the launch's course: one per learner."""
+
+    course = fields.String(allow_none=True)
+    learners = fields.List(fields.Nested(FollowUpRecordOut))
+
+
+# A person's data export (privacy.export_person): everything the tool holds about them, as stored.
+PERSON_DATA = {"type": "object", "description": "Everything the tool holds about the person, as stored "
+               "(a JSON attachment, personal-data-<id>.json)."}

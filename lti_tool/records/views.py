@@ -14,7 +14,7 @@ from ..common.http import form_body, json_api
 from ..common.time import utcnow
 from ..declarations.labels import labels, with_labels
 from . import privacy, records
-from .schemas import ActivityLineOut, EraseSchema, FollowUpRecordOut
+from .schemas import PERSON_DATA, ActivityLineOut, CourseRecordsOut, EraseSchema, FollowUpRecordOut
 
 STAFF = ("trainer", "admin")
 
@@ -57,11 +57,11 @@ def course_csv():
     return csv_download("follow-up.csv", CSV_COLUMNS, _csv_rows(_records()))
 
 
-@json_api
+@json_api("The follow-up records of the launch's course, as codes and numbers", out=CourseRecordsOut, errors=(404,))
 @launch_required(*STAFF)
 def course_json():
     found = _records()  # 404 first for a launch without a course
-    return {"course": current_launch().context.title, "learners": FollowUpRecordOut(many=True).dump(found)}
+    return CourseRecordsOut().dump({"course": current_launch().context.title, "learners": found})
 
 
 @launch_required(*STAFF)
@@ -76,7 +76,7 @@ def record_csv(user_pk: int):
     return csv_download(f"follow-up-{user_pk}.csv", CSV_COLUMNS, _csv_rows(_records(user_pk)))
 
 
-@json_api
+@json_api("A learner's follow-up record in the launch's course", out=FollowUpRecordOut, errors=(404,))
 @launch_required(*STAFF)
 def record_json(user_pk: int):
     return FollowUpRecordOut().dump(_records(user_pk)[0])
@@ -85,7 +85,7 @@ def record_json(user_pk: int):
 # --- a person's data (administrators) --------------------------------------------------------------
 
 
-@json_api
+@json_api("Export a person's data (administrators)", out=PERSON_DATA, errors=(404,))
 @launch_required("admin")
 def person_data(user_pk: int):
     session = current_launch()

@@ -1,7 +1,7 @@
 """Who opened each activity (resource link), kept beyond launch sessions
 
-Revision ID: 0013_link_opening
-Revises: 0012_ai_notice_and_retention
+Revision ID: 0015_link_opening
+Revises: 0014_centre_score_maximum
 Create Date: 2026-12-08 00:00:00
 
 """
@@ -9,8 +9,8 @@ from alembic import op
 import sqlalchemy as sa
 
 
-revision = '0013_link_opening'
-down_revision = '0012_ai_notice_and_retention'
+revision = '0015_link_opening'
+down_revision = '0014_centre_score_maximum'
 branch_labels = None
 depends_on = None
 
