@@ -69,7 +69,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from bench.launch import (  # noqa: E402 (after the path above)
-    HOST, LEARNER_PAGE, PROBE_COOKIE, Platform, Server, cpu_seconds, describe_tree, fmt, percentile, prepare_database)
+    HOST, LEARNER_PAGE, PROBE_COOKIE, Platform, Server, cpu_seconds, describe_tree, exit_status, fmt, percentile,
+    prepare_database)
 from tests.llm_fake_servers import FakeChatServer  # noqa: E402
 
 ITEM = "m2.t1"  # the theme placed in the course, as bench/launch.py launches it
@@ -653,16 +654,8 @@ def main(argv=None) -> int:
         print()
         print_report(results, args.streams, configurations, args)
 
-        status = 0
-        for (level, name), burst in results.items():
-            for message, count in burst.errors.most_common(5):
-                print(f"ERROR {level} streams, {name}: {count} x {message}")
-                status = 1
-        for server in servers:
-            if server.proc.poll() is not None:
-                print(f"ERROR: {server.name} gunicorn died:\n{server.log_tail()}")
-                status = 1
-        return status
+        return exit_status({f"{level} streams, {name}": burst.errors for (level, name), burst in results.items()},
+                           servers)
     finally:
         cleanup()
 

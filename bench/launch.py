@@ -137,6 +137,20 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def exit_status(errors: dict[str, Counter], servers: list[Server]) -> int:
+    """1 when a run had errors (the five most common of each run printed) or a gunicorn died, else 0."""
+    status = 0
+    for label, counter in errors.items():
+        for message, count in counter.most_common(5):
+            print(f"ERROR {label}: {count} x {message}")
+            status = 1
+    for server in servers:
+        if server.proc.poll() is not None:
+            print(f"ERROR: {server.name} gunicorn died:\n{server.log_tail()}")
+            status = 1
+    return status
+
+
 @dataclass
 class Server:
     """One tool under gunicorn: one of our trees (with a database) or the bare handler."""
@@ -603,17 +617,9 @@ def main(argv=None) -> int:
         print_tables(servers, args.levels, rows)
         print(f"JWKS fetched {platform.jwks_fetches} times from the platform (once per tool or worker, then cached)")
 
-        status = 0
-        for level, results in zip(args.levels, rows):
-            for server, result in zip(servers, results):
-                for message, count in result.errors.most_common(5):
-                    print(f"ERROR {level} clients, {server.name}: {count} x {message}")
-                    status = 1
-        for server in servers:
-            if server.proc.poll() is not None:
-                print(f"ERROR: {server.name} gunicorn died:\n{server.log_tail()}")
-                status = 1
-        return status
+        errors = {f"{level} clients, {server.name}": result.errors
+                  for level, results in zip(args.levels, rows) for server, result in zip(servers, results)}
+        return exit_status(errors, servers)
     finally:
         cleanup()
 
